@@ -1,0 +1,93 @@
+"""The `efftheory` command."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _spectrum(arguments) -> int:
+    from ._spectrum import spectrum, write_spectrum
+
+    precision = arguments.precision
+    if precision not in ("auto", "float64"):
+        try:
+            precision = int(precision)
+        except ValueError:
+            raise SystemExit(f"--precision must be 'auto', 'float64' or a number of digits, "
+                             f"got {precision!r}.") from None
+    result = spectrum(arguments.activation, arguments.measure, w=arguments.w, b=arguments.b,
+                      samples=arguments.samples, prior_scale=arguments.prior_scale,
+                      seed=arguments.seed, kmax=arguments.kmax,
+                      precision=None if precision == "float64" else precision)
+    paths = write_spectrum(result, arguments.out)
+    for entry in result.fits:
+        fit, predicted = entry["fit"], entry["predicted"]
+        fitted = "no fit" if fit is None else (
+            f"C = {fit['rate']:.4f} ± {fit['rate_stderr']:.4f}" if fit["law"] != "power"
+            else f"p = {fit['exponent']:.4f} ± {fit['exponent_stderr']:.4f}")
+        expected = ("" if predicted["constant"] is None
+                    else f"  (predicted C = {predicted['constant']:.4f})")
+        print(f"w = {entry['w']:+.4f}: {fitted}{expected}")
+    for kind, path in paths.items():
+        print(f"wrote {kind}: {path}")
+    return 0
+
+
+def _models(arguments) -> int:
+    from ._cards import format_model_table, list_models
+
+    if arguments.json:
+        print(json.dumps(list_models(), indent=2, default=str))
+    else:
+        print(format_model_table())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="efftheory",
+        description="Bayesian free energy and learning coefficients across n: the effective "
+                    "mode theory against singular learning theory.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    spectrum = commands.add_parser(
+        "spectrum", help="mode spectrum of an activation: CSV, JSON fit summary, PNG",
+        description="Squared mode coefficients c_k(w)^2 of sigma(w x + b) for weights w given "
+                    "or drawn from N(0, prior_scale^2), with fitted and predicted decay laws.")
+    spectrum.add_argument("--activation", default="tanh",
+                          help="tanh, erf, sigmoid, softplus, gelu or relu (default tanh)")
+    spectrum.add_argument("--measure", default="gaussian",
+                          help="gaussian, circle or uniform (default gaussian)")
+    spectrum.add_argument("--w", type=float, nargs="+", default=None,
+                          help="explicit weights; default: --samples draws from the prior")
+    spectrum.add_argument("--b", type=float, default=0.0, help="bias (default 0)")
+    spectrum.add_argument("--samples", type=int, default=8,
+                          help="number of prior draws of w (default 8)")
+    spectrum.add_argument("--prior-scale", type=float, default=1.0,
+                          help="prior w ~ N(0, scale^2) (default 1)")
+    spectrum.add_argument("--seed", type=int, default=0, help="seed of the prior draws")
+    spectrum.add_argument("--kmax", type=int, default=201, help="highest mode (default 201)")
+    spectrum.add_argument("--precision", default="auto",
+                          help="'auto' (default), 'float64', or decimal digits for mpmath")
+    spectrum.add_argument("--out", type=Path, default=Path("results/spectrum"),
+                          help="output folder (default results/spectrum)")
+    spectrum.set_defaults(handler=_spectrum)
+
+    models = commands.add_parser("models", help="list the model cards")
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+    models.set_defaults(handler=_models)
+    return parser
+
+
+def main(argv=None) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        return arguments.handler(arguments)
+    except ValueError as error:
+        print(f"efftheory {arguments.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+r"""Partition functions: an energy and a prior, tempered by an inverse temperature $n$.
+
+Every model in efftheory is a `PartitionFunction`: a flat parameter vector $\theta$, a
+population loss $L(\theta)$ with known minimum $L_0$, and a prior density $\varphi$. At
+inverse temperature $n$ (the number of samples),
+
+$$Z(n) = \int e^{-n (L(\theta) - L_0)} \varphi(\theta)\, d\theta, \qquad
+F(n) = -\log Z(n), \qquad \lambda(n) = \frac{dF}{d\log n} = n\,(E_n[L] - L_0).$$
+
+(Watanabe 2009, *Algebraic Geometry and Statistical Learning Theory*, §1.4 and eq. 6.2;
+the $n L_0$ term of the free energy is dropped by measuring $L$ from its minimum.)
+
+Samplers only ever see `potential_energy(position, inverse_temperature)`, so one compiled
+kernel serves every rung of a ladder: $n$ is a traced argument, never a constant.
+"""
+
+import abc
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpyro
+import numpyro.distributions as dist
+
+from ._types import Key, Position, Scalar, ScalarLike
+
+
+class PartitionFunction(eqx.Module):
+    r"""Abstract base: $Z(n) = \int \exp(-n(L(\theta) - L_0))\,\varphi(\theta)\,d\theta$.
+
+    Subclasses provide `num_params`, `loss_minimum` ($L_0$), `population_loss`,
+    `log_prior` and `sample_prior`. Positions are flat float64 vectors of length
+    `num_params`.
+    """
+
+    num_params: eqx.AbstractVar[int]
+    loss_minimum: eqx.AbstractVar[float]
+
+    @abc.abstractmethod
+    def population_loss(self, position: Position) -> Scalar:
+        """The population loss $L(\\theta)$ (not shifted by $L_0$)."""
+
+    @abc.abstractmethod
+    def log_prior(self, position: Position) -> Scalar:
+        """Log density of the prior $\\varphi$ at `position`, normalized."""
+
+    @abc.abstractmethod
+    def sample_prior(self, key: Key) -> Position:
+        """One draw from the prior $\\varphi$."""
+
+    def energy(self, position: Position) -> Scalar:
+        """$L(\\theta) - L_0$, the quantity tempered by $n$."""
+        return self.population_loss(position) - self.loss_minimum
+
+    def potential_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        r"""$U_n(\theta) = n\,(L(\theta) - L_0) - \log\varphi(\theta)$."""
+        return inverse_temperature * self.energy(position) - self.log_prior(position)
+
+    def numpyro_model(self, inverse_temperature: ScalarLike) -> Callable[[], None]:
+        """A NumPyro model whose potential energy is `potential_energy(·, n)`.
+
+        The position is one site ``"position"`` of shape ``(num_params,)``; the tempered
+        likelihood and the prior enter as one factor, so NumPyro's potential equals ours to
+        the last bit.
+        """
+
+        def model() -> None:
+            position = numpyro.sample(
+                "position",
+                dist.ImproperUniform(dist.constraints.real_vector, (), (self.num_params,)),
+            )
+            numpyro.factor("tempered_posterior", -self.potential_energy(position,
+                                                                         inverse_temperature))
+
+        return model
+
+
+def standard_normal_log_prior(position: Position, scale: jax.Array | float = 1.0) -> Scalar:
+    r"""$\log \prod_i N(\theta_i; 0, s_i^2)$ for a diagonal Gaussian prior."""
+    scale = jnp.broadcast_to(jnp.asarray(scale, dtype=position.dtype), position.shape)
+    return jnp.sum(jax.scipy.stats.norm.logpdf(position, 0.0, scale))
