@@ -10,6 +10,8 @@ import jax as _jax
 # before any submodule creates an array.
 _jax.config.update("jax_enable_x64", True)
 
+from . import sampling as sampling
+from . import theory as theory
 from ._activations import Activation as Activation
 from ._activations import get_activation as get_activation
 from ._fit import DecayFit as DecayFit
@@ -24,5 +26,11 @@ from ._modes import coefficient_floor as coefficient_floor
 from ._modes import mode_coefficients as mode_coefficients
 from ._modes import predicted_decay as predicted_decay
 from ._partition import PartitionFunction as PartitionFunction
+from .sampling import SamplingResult as SamplingResult
+from .sampling import SamplingWarning as SamplingWarning
+from .sampling import geometric_ladder as geometric_ladder
+from .sampling import resume as resume
+from .sampling import sample as sample
+from .sampling import sample_nuts as sample_nuts
 
 __version__ = "0.1.0"

@@ -1,0 +1,262 @@
+"""`sample`, `sample_nuts`, `resume`, `load`: run a ladder in chunks and assemble a result."""
+
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._partition import PartitionFunction
+from . import _persistence
+from ._config import SamplerConfig, validate_ladder
+from ._diagnostics import diagnostic_messages, inference_data, rhat_and_ess, warn_diagnostics
+from ._estimators import energy_moments, stepping_stone, thermodynamic_integration
+from ._progress import progress_bar, progress_enabled
+from ._result import INFERENCE_DATA_FILE, SamplingResult
+from ._tempering import (
+    KernelSettings,
+    StepRecord,
+    TemperingState,
+    initialize,
+    run_chunk,
+    set_inverse_temperature,
+)
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="ArviZ is undergoing", category=FutureWarning)
+    import arviz as az
+
+# Called as hook(chunk_index) after each chunk's checkpoint is on disk; tests use it to
+# kill a run at a known point. Not public API.
+_after_checkpoint: Callable[[int], None] | None = None
+
+
+def sample(
+    model: PartitionFunction,
+    n_ladder: Sequence[float] | np.ndarray,
+    *,
+    chains: int = 4,
+    draws: int = 1000,
+    warmup: int = 1000,
+    seed: int = 0,
+    swap_every: int = 1,
+    chunk_size: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+    store_positions: bool = True,
+    progress: bool | None = None,
+    adapt_ladder: bool = False,
+    max_tree_depth: int = 10,
+    target_accept_prob: float = 0.8,
+    dense_mass: bool = False,
+    swap: bool = True,
+) -> SamplingResult:
+    r"""Replica-exchange NUTS on $\exp(-n(L - L_0))\varphi$ at every $n$ of `n_ladder`.
+
+    `chains` independent copies of the whole ladder run side by side (rungs × chains
+    vmapped, one compile). Warmup adapts each rung's step size and diagonal (or dense) mass
+    matrix without swaps; afterwards neighbours swap positions every `swap_every` steps
+    (`swap=False`: independent NUTS per rung). With `adapt_ladder=True`, interior rungs move
+    during the first half of warmup to equalize swap acceptance (`result.n_ladder` holds
+    the final ladder). Draws come in chunks of `chunk_size` steps (default
+    `min(100, warmup or draws)`); with `checkpoint_dir`, each chunk is checkpointed and an
+    interrupted run continues with `resume(checkpoint_dir)`, reproducing the uninterrupted
+    run bit for bit on the same platform. Diagnostics failing their thresholds raise
+    `SamplingWarning`s; divergent transitions are counted, never dropped.
+    """
+    if not isinstance(model, PartitionFunction):
+        raise TypeError(f"model must be an efftheory.PartitionFunction, got "
+                        f"{type(model).__name__}; wrap the loss and prior in a subclass.")
+    if chunk_size is None:
+        chunk_size = min(100, max(warmup, 1), max(draws, 1))
+    config = SamplerConfig(
+        n_ladder=tuple(validate_ladder(n_ladder).tolist()),
+        chains=chains, draws=draws, warmup=warmup, seed=seed, swap_every=swap_every,
+        chunk_size=chunk_size, store_positions=store_positions, adapt_ladder=adapt_ladder,
+        max_tree_depth=max_tree_depth, target_accept_prob=target_accept_prob,
+        dense_mass=dense_mass, swap=swap,
+    )
+    folder = None if checkpoint_dir is None else Path(checkpoint_dir)
+    if folder is not None:
+        _persistence.start_run_folder(folder, config, model)
+    return _run(model, config, folder, progress)
+
+
+def sample_nuts(model: PartitionFunction, n: float, **kwargs) -> SamplingResult:
+    """NUTS at one inverse temperature `n`: a ladder of one rung, no swaps."""
+    if np.ndim(n) != 0:
+        raise ValueError(f"sample_nuts takes one n, got {n!r}; use sample(model, n_ladder).")
+    return sample(model, [float(n)], swap=False, **kwargs)
+
+
+def resume(path: str | Path, model: PartitionFunction | None = None, *,
+           progress: bool | None = None) -> SamplingResult:
+    """Continue the run checkpointed in `path` (a `checkpoint_dir`) and return its result.
+
+    The model is read back from the folder if it pickled; otherwise pass it as `model`.
+    """
+    folder = Path(path)
+    config = _persistence.read_config(folder)
+    if model is None:
+        model = _persistence.read_model(folder)
+    return _run(model, config, folder, progress)
+
+
+def load(path: str | Path) -> SamplingResult:
+    """A result saved with `SamplingResult.save(path)`, estimators recomputed from draws."""
+    data = az.from_netcdf(str(Path(path) / INFERENCE_DATA_FILE), engine="h5netcdf")
+    config = SamplerConfig.from_json(data.posterior.attrs["config"])
+    return _assemble(config, data, warn=False)
+
+
+def _settings(config: SamplerConfig) -> KernelSettings:
+    return KernelSettings(
+        num_warmup=config.warmup,
+        max_tree_depth=config.max_tree_depth,
+        target_accept_prob=config.target_accept_prob,
+        dense_mass=config.dense_mass,
+        swaps_enabled=config.swaps_enabled,
+        swap_every=config.swap_every,
+        store_positions=config.store_positions,
+    )
+
+
+def _initial_state(model, config: SamplerConfig) -> TemperingState:
+    init_key = jax.random.split(jax.random.PRNGKey(config.seed))[0]
+    inverse_temperature = jnp.asarray(config.n_ladder, dtype=jnp.float64)
+    state, energies, potentials = initialize(
+        model, _settings(config), inverse_temperature, config.chains, init_key)
+    energies, potentials = np.asarray(energies), np.asarray(potentials)
+    for name, values in (("energy", energies), ("potential_energy", potentials)):
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            rung, chain = bad[0]
+            raise ValueError(
+                f"model.{name} is {values[rung, chain]} at a prior draw (rung {rung}, "
+                f"n={config.n_ladder[rung]}, chain {chain}); {bad.shape[0]} of "
+                f"{values.size} initial points are non-finite. Make population_loss and "
+                "log_prior finite on the prior's support (check sample_prior and loss_minimum).")
+    return state
+
+
+def _adapted_ladder(ladder: np.ndarray, swap_accept_prob: np.ndarray) -> np.ndarray:
+    r"""Move interior rungs so that neighbour swap acceptances approach each other.
+
+    With $a_i$ the mean acceptance of pair $(i, i+1)$ and $g_i$ its gap in $\log n$,
+    $-\log a_i \approx c_i g_i^2$ for small gaps, so gaps are rescaled by
+    $(-\log a_i)^{-1/2}$ (each by a factor in [1/2, 2]) and renormalized to the fixed span
+    (Vousden, Farr and Mandel 2016, *Dynamic temperature selection for parallel tempering
+    in Markov chain Monte Carlo simulations*, MNRAS 455, §3, in a discrete feedback form).
+    A prior rung $n = 0$ and the first and last positive rungs stay fixed.
+    """
+    first = 1 if ladder[0] == 0.0 else 0
+    log_n = np.log(ladder[first:])
+    if log_n.size < 3:
+        return ladder
+    gaps = np.diff(log_n)
+    cost = -np.log(np.clip(swap_accept_prob[first:], 1e-3, 0.999))
+    factor = np.clip(np.sqrt(np.exp(np.mean(np.log(cost))) / cost), 0.5, 2.0)
+    gaps = gaps * factor
+    gaps *= (log_n[-1] - log_n[0]) / gaps.sum()
+    new_log_n = log_n[0] + np.concatenate([[0.0], np.cumsum(gaps)])
+    new = ladder.copy()
+    new[first + 1:-1] = np.exp(new_log_n[1:-1])
+    return new
+
+
+def _run(model, config: SamplerConfig, folder: Path | None,
+         progress: bool | None) -> SamplingResult:
+    settings = _settings(config)
+    chunk_lengths = config.chunk_lengths()
+    num_warmup_chunks = config.num_warmup_chunks()
+    chunk_key = jax.random.split(jax.random.PRNGKey(config.seed))[1]
+    state = _initial_state(model, config)
+    next_chunk, sampled = 0, []
+    if folder is not None:
+        next_chunk, state, sampled = _persistence.read_checkpoint(
+            folder, state, num_warmup_chunks)
+    bar = progress_bar(len(chunk_lengths), next_chunk, progress_enabled(progress))
+    with bar:
+        for chunk_index in range(next_chunk, len(chunk_lengths)):
+            is_sampling = chunk_index >= num_warmup_chunks
+            state, records = run_chunk(
+                model, settings, state, jax.random.fold_in(chunk_key, chunk_index),
+                jnp.asarray(is_sampling), chunk_lengths[chunk_index])
+            records = jax.device_get(records)
+            if is_sampling:
+                sampled.append(records)
+            elif config.adapt_ladder and 2 * (chunk_index + 1) <= num_warmup_chunks:
+                ladder = np.asarray(state.inverse_temperature)
+                acceptance = np.asarray(records.swap_accept_prob).mean(axis=(0, 2))
+                state = set_inverse_temperature(
+                    model, state, jnp.asarray(_adapted_ladder(ladder, acceptance)))
+            if folder is not None:
+                _persistence.write_checkpoint(
+                    folder, chunk_index, state, records if is_sampling else None)
+                if _after_checkpoint is not None:
+                    _after_checkpoint(chunk_index)
+            bar.update(1)
+            if sampled:
+                bar.set_postfix(_progress_info(state, sampled), refresh=False)
+    records = StepRecord(*(
+        None if sampled[0][i] is None else np.concatenate([r[i] for r in sampled], axis=0)
+        for i in range(len(StepRecord._fields))))
+    ladder = np.asarray(state.inverse_temperature)
+    round_trips = np.asarray(state.round_trips).sum(axis=0)
+    attrs = {"config": config.to_json(), "sampler": "efftheory replica-exchange NUTS",
+             "n_ladder_initial": np.asarray(config.n_ladder)}
+    data = inference_data(ladder, records._asdict(), round_trips, attrs)
+    return _assemble(config, data, warn=True)
+
+
+def _progress_info(state: TemperingState, sampled: list[StepRecord]) -> dict[str, str]:
+    top_energy = np.concatenate([np.asarray(r.energy[:, -1]) for r in sampled])
+    n_top = float(state.inverse_temperature[-1])
+    info = {"lambda_top": f"{n_top * top_energy.mean():.3g}"}
+    attempts = np.asarray(state.swap_attempts).sum(axis=1)
+    if attempts.size and attempts.min() > 0:
+        accepted = np.asarray(state.swap_accepts).sum(axis=1)
+        info["min_swap"] = f"{(accepted / attempts).min():.2f}"
+    return info
+
+
+def _assemble(config: SamplerConfig, data: az.InferenceData, warn: bool) -> SamplingResult:
+    """Estimators and diagnostics from the InferenceData (also used by `load`)."""
+    ladder = data.posterior["inverse_temperature"].values
+    energy = data.posterior["energy"].values  # (chain, draw, rung)
+    stats = data.sample_stats
+    mean, mean_se, _, _ = energy_moments(energy)
+    integration = thermodynamic_integration(ladder, energy)
+    stepping, stepping_err = stepping_stone(ladder, energy)
+    rhat, ess_bulk = rhat_and_ess(energy)
+    divergences = stats["diverging"].values.sum(axis=(0, 1))
+    attempted = stats["swap_attempted"].values.sum(axis=(0, 1))
+    accepted = stats["swap_accepted"].values.sum(axis=(0, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        swap_acceptance = np.where(attempted > 0, accepted / np.maximum(attempted, 1), np.nan)
+    messages = diagnostic_messages(ladder, rhat, ess_bulk, divergences, swap_acceptance,
+                                   config.swaps_enabled)
+    if warn:
+        warn_diagnostics(messages)
+    return SamplingResult(
+        config=config,
+        n_ladder=ladder,
+        inference_data=data,
+        mean_energy=mean,
+        mean_energy_mcse=mean_se,
+        learning_coefficient=ladder * mean,
+        learning_coefficient_mcse=ladder * mean_se,
+        free_energy=integration["free_energy"],
+        free_energy_err=integration["err"],
+        free_energy_mcse=integration["mcse"],
+        free_energy_discretization_err=integration["discretization"],
+        free_energy_stepping_stone=stepping,
+        free_energy_stepping_stone_err=stepping_err,
+        rhat=rhat,
+        ess_bulk=ess_bulk,
+        divergences=divergences,
+        swap_acceptance=swap_acceptance,
+        round_trips=np.asarray(stats.attrs["round_trips"]).reshape(-1),
+        diagnostics=tuple(messages),
+    )

@@ -1,0 +1,92 @@
+"""`SamplingResult`: draws, diagnostics and estimators of one run, frozen."""
+
+import dataclasses
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._config import SamplerConfig
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="ArviZ is undergoing", category=FutureWarning)
+    import arviz as az
+
+INFERENCE_DATA_FILE = "inference_data.nc"
+SUMMARY_FILE = "summary.json"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SamplingResult:
+    r"""One run over a ladder: per-rung estimates with errors, and the InferenceData.
+
+    Free energies are $F(n_k) - F(n_1)$, absolute when the first rung is $n_1 = 0$
+    (`free_energy_is_absolute`). `free_energy_err` combines the propagated MCSE
+    (`free_energy_mcse`) and the quadrature error estimate
+    (`free_energy_discretization_err`); see `thermodynamic_integration`.
+    """
+
+    config: SamplerConfig
+    n_ladder: np.ndarray
+    inference_data: az.InferenceData
+    mean_energy: np.ndarray
+    mean_energy_mcse: np.ndarray
+    learning_coefficient: np.ndarray
+    learning_coefficient_mcse: np.ndarray
+    free_energy: np.ndarray
+    free_energy_err: np.ndarray
+    free_energy_mcse: np.ndarray
+    free_energy_discretization_err: np.ndarray
+    free_energy_stepping_stone: np.ndarray
+    free_energy_stepping_stone_err: np.ndarray
+    rhat: np.ndarray
+    ess_bulk: np.ndarray
+    divergences: np.ndarray
+    swap_acceptance: np.ndarray
+    round_trips: np.ndarray
+    diagnostics: tuple[str, ...]
+
+    @property
+    def free_energy_is_absolute(self) -> bool:
+        return bool(self.n_ladder[0] == 0.0)
+
+    @property
+    def energy(self) -> np.ndarray:
+        """Draws of $L - L_0$, shape (chain, draw, rung)."""
+        return self.inference_data.posterior["energy"].values
+
+    def summary(self) -> dict:
+        """JSON-ready per-rung table plus run-level diagnostics."""
+        def listed(values):
+            return [None if not np.isfinite(v) else float(v) for v in np.asarray(values)]
+
+        return {
+            "config": dataclasses.asdict(self.config),
+            "n_ladder": listed(self.n_ladder),
+            "mean_energy": listed(self.mean_energy),
+            "mean_energy_mcse": listed(self.mean_energy_mcse),
+            "learning_coefficient": listed(self.learning_coefficient),
+            "learning_coefficient_mcse": listed(self.learning_coefficient_mcse),
+            "free_energy": listed(self.free_energy),
+            "free_energy_err": listed(self.free_energy_err),
+            "free_energy_mcse": listed(self.free_energy_mcse),
+            "free_energy_discretization_err": listed(self.free_energy_discretization_err),
+            "free_energy_stepping_stone": listed(self.free_energy_stepping_stone),
+            "free_energy_stepping_stone_err": listed(self.free_energy_stepping_stone_err),
+            "free_energy_is_absolute": self.free_energy_is_absolute,
+            "rhat": listed(self.rhat),
+            "ess_bulk": listed(self.ess_bulk),
+            "divergences": [int(d) for d in self.divergences],
+            "swap_acceptance": listed(self.swap_acceptance),
+            "round_trips": [int(r) for r in self.round_trips],
+            "diagnostics": list(self.diagnostics),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write `inference_data.nc` (netCDF via h5netcdf) and `summary.json` to a folder."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.inference_data.to_netcdf(str(folder / INFERENCE_DATA_FILE), engine="h5netcdf")
+        (folder / SUMMARY_FILE).write_text(json.dumps(self.summary(), indent=2))
+        return folder
