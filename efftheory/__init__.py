@@ -26,6 +26,10 @@ from ._modes import coefficient_floor as coefficient_floor
 from ._modes import mode_coefficients as mode_coefficients
 from ._modes import predicted_decay as predicted_decay
 from ._partition import PartitionFunction as PartitionFunction
+from ._sweep import SweepError as SweepError
+from ._sweep import SweepResult as SweepResult
+from ._sweep import read_sweep as read_sweep
+from ._sweep import sweep as sweep
 from .sampling import SamplingResult as SamplingResult
 from .sampling import SamplingWarning as SamplingWarning
 from .sampling import geometric_ladder as geometric_ladder

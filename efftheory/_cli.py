@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list the model cards")
     models.add_argument("--json", action="store_true", help="machine-readable output")
     models.set_defaults(handler=_models)
+
+    from ._sweep import add_sweep_parser
+
+    add_sweep_parser(commands)
     return parser
 
 

@@ -49,3 +49,123 @@ def plot_spectrum(result):
     figure.suptitle(f"{result.activation} modes under the {result.measure} measure; "
                     f"predicted {law}", fontsize=10)
     return figure
+
+
+def _positive_rungs(summary):
+    rows = [row for row in summary["rungs"] if row["n"] > 0 and
+            row["learning_coefficient"] is not None]
+    n = np.array([row["n"] for row in rows])
+    return rows, n
+
+
+def plot_study_spectrum(summary):
+    r"""Kernel eigenvalues $\mu_j$ against $j$, with the resolution thresholds $1/n$ of the
+    ladder: a mode counts once $n\mu_j > 1$."""
+    figure, axis = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    eigenvalues = summary.get("kernel_eigenvalues")
+    if eigenvalues:
+        values = np.asarray(eigenvalues)
+        index = np.arange(1, values.size + 1)
+        axis.semilogy(index, values, "o-", ms=3, color="tab:blue",
+                      label=r"$\mu_j$, eigenvalues of $\Sigma$")
+        config = summary["config"]
+        for n, style in ((config["n_min"], ":"), (config["n_max"], "--")):
+            axis.axhline(1.0 / n, color="tab:red", ls=style, lw=1,
+                         label=rf"$1/n$, $n = {n:.3g}$")
+        if summary.get("rank_cap"):
+            axis.axvline(summary["rank_cap"], color="gray", lw=1,
+                         label=f"rank cap H = {summary['rank_cap']}")
+        axis.legend(fontsize=8)
+    else:
+        axis.text(0.5, 0.5, "no mode spectrum for this model", ha="center",
+                  transform=axis.transAxes)
+    axis.set_xlabel("j")
+    axis.set_ylabel(r"$\mu_j$")
+    axis.set_title(f"Prior mode spectrum: {summary['config']['card']}", fontsize=10)
+    axis.grid(alpha=0.3)
+    return figure
+
+
+def plot_learning_coefficient(summary):
+    r"""$\hat\lambda(n)$ with MCSE bars against $\log n$, the effective prediction (smooth
+    and staircase), the $(\log n)^p$ fit and the geometric values."""
+    from .theory import free_learning_coefficient, staircase_learning_coefficient
+
+    rows, n = _positive_rungs(summary)
+    lam = np.array([row["learning_coefficient"] for row in rows])
+    err = np.array([row["learning_coefficient_mcse"] or 0.0 for row in rows])
+    figure, axis = plt.subplots(figsize=(7.2, 4.6), constrained_layout=True)
+    axis.errorbar(np.log(n), lam, yerr=err, fmt="o", ms=4, color="black", capsize=2,
+                  label=r"measured $\hat\lambda(n)$ ± MCSE", zorder=5)
+    grid = np.geomspace(n.min(), n.max(), 400)
+    eigenvalues = summary.get("kernel_eigenvalues")
+    if eigenvalues:
+        cap = summary.get("rank_cap")
+        axis.plot(np.log(grid), free_learning_coefficient(grid, eigenvalues, rank_cap=cap),
+                  color="tab:blue", label=r"effective $\lambda_{eff}(n)$ (free theory)")
+        axis.step(np.log(grid), staircase_learning_coefficient(grid, eigenvalues, rank_cap=cap),
+                  where="post", color="tab:blue", alpha=0.4, lw=1,
+                  label=r"staircase $\frac12\#\{n\mu_j > 1\}$")
+    power = summary["fits"].get("log_power")
+    if power:
+        fitted = power["amplitude"] * np.log(grid) ** power["exponent"]
+        axis.plot(np.log(grid), fitted, color="tab:orange", ls="--",
+                  label=rf"fit $\alpha(\log n)^p$, $p = {power['exponent']:.2f} \pm "
+                        rf"{power['exponent_stderr']:.2f}$")
+    colors = iter(["tab:red", "tab:purple", "tab:green", "tab:brown"])
+    for value in summary["geometric"]:
+        axis.axhline(value["learning_coefficient"], color=next(colors), ls=":", lw=1.2,
+                     label=f"{value['label']}: λ = {value['learning_coefficient']:.4g}")
+    axis.set_xlabel(r"$\log n$")
+    axis.set_ylabel(r"$\lambda(n) = dF/d\log n$")
+    top = max(lam.max() + err.max(), 1.0) * 1.6
+    axis.set_ylim(bottom=0, top=top)
+    axis.legend(fontsize=7.5, loc="upper left")
+    axis.grid(alpha=0.3)
+    axis.set_title(f"Learning coefficient across n: {summary['config']['card']}", fontsize=10)
+    return figure
+
+
+def plot_free_energy(summary):
+    r"""$F(n)$ by thermodynamic integration against $\log n$, the law integrated from the
+    $(\log n)^p$ fit, the free theory's $F_{eff}$, and the geometric asymptotes
+    $\lambda\log n - (m-1)\log\log n + c$ (c matched at the top rung)."""
+    from .theory import asymptotic_free_energy, free_free_energy
+
+    rows = [row for row in summary["rungs"] if row["n"] > 0 and row["free_energy"] is not None]
+    n = np.array([row["n"] for row in rows])
+    free = np.array([row["free_energy"] for row in rows])
+    err = np.array([row["free_energy_err"] or 0.0 for row in rows])
+    figure, axis = plt.subplots(figsize=(7.2, 4.6), constrained_layout=True)
+    axis.errorbar(np.log(n), free, yerr=err, fmt="o", ms=4, color="black", capsize=2,
+                  label=r"$F(n)$, thermodynamic integration", zorder=5)
+    grid = np.geomspace(n.min(), n.max(), 400)
+    eigenvalues = summary.get("kernel_eigenvalues")
+    if eigenvalues:
+        axis.plot(np.log(grid), free_free_energy(grid, eigenvalues,
+                                                 rank_cap=summary.get("rank_cap")),
+                  color="tab:blue", label=r"effective $F_{eff}(n)$ (free theory)")
+    power = summary["fits"].get("log_power")
+    if power:
+        reference = np.argmax(n >= summary["fits"]["n_range"][0])
+        exponent = power["exponent"] + 1
+        law = free[reference] + power["amplitude"] / exponent * (
+            np.log(grid) ** exponent - np.log(n[reference]) ** exponent)
+        shown = grid >= n[reference]
+        axis.plot(np.log(grid[shown]), law[shown], color="tab:orange", ls="--",
+                  label=rf"fitted law $\propto(\log n)^{{{exponent:.2f}}}$")
+    colors = iter(["tab:red", "tab:purple", "tab:green", "tab:brown"])
+    large = grid > math.e
+    for value in summary["geometric"]:
+        shape = asymptotic_free_energy(grid[large], value["learning_coefficient"],
+                                       value["multiplicity"])
+        offset = free[-1] - float(asymptotic_free_energy(n[-1], value["learning_coefficient"],
+                                                         value["multiplicity"]))
+        axis.plot(np.log(grid[large]), shape + offset, color=next(colors), ls=":",
+                  label=f"geometric asymptote, {value['label']}")
+    axis.set_xlabel(r"$\log n$")
+    axis.set_ylabel(r"$F(n)$")
+    axis.legend(fontsize=7.5, loc="upper left")
+    axis.grid(alpha=0.3)
+    axis.set_title(f"Free energy across n: {summary['config']['card']}", fontsize=10)
+    return figure

@@ -7,10 +7,12 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 
 from .._partition import PartitionFunction
 from . import _persistence
 from ._config import SamplerConfig, validate_ladder
+from ._devices import DeviceSpec, chain_mesh
 from ._diagnostics import diagnostic_messages, inference_data, rhat_and_ess, warn_diagnostics
 from ._estimators import energy_moments, stepping_stone, thermodynamic_integration
 from ._progress import progress_bar, progress_enabled
@@ -51,6 +53,7 @@ def sample(
     target_accept_prob: float = 0.8,
     dense_mass: bool = False,
     swap: bool = True,
+    devices: DeviceSpec = None,
 ) -> SamplingResult:
     r"""Replica-exchange NUTS on $\exp(-n(L - L_0))\varphi$ at every $n$ of `n_ladder`.
 
@@ -64,6 +67,15 @@ def sample(
     interrupted run continues with `resume(checkpoint_dir)`, reproducing the uninterrupted
     run bit for bit on the same platform. Diagnostics failing their thresholds raise
     `SamplingWarning`s; divergent transitions are counted, never dropped.
+
+    `devices` spreads the chains over several accelerators (the chain axis of the state is
+    split with a `jax.sharding.Mesh`; swaps stay within a chain, so on one device):
+    `None` uses the most local devices of the default backend that divide `chains` (just
+    one device when only one is present), an int k the first k local devices, or pass a
+    list of `jax.Device`. The draws equal the one-device draws up to rounding (XLA compiles
+    the per-device program for its own batch shape, so last-ulp differences appear and
+    NUTS carries them along); bitwise reproduction needs the same device count. See
+    docs/devices.md for memory and throughput settings.
     """
     if not isinstance(model, PartitionFunction):
         raise TypeError(f"model must be an efftheory.PartitionFunction, got "
@@ -77,10 +89,11 @@ def sample(
         max_tree_depth=max_tree_depth, target_accept_prob=target_accept_prob,
         dense_mass=dense_mass, swap=swap,
     )
+    mesh = chain_mesh(devices, config.chains)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     if folder is not None:
         _persistence.start_run_folder(folder, config, model)
-    return _run(model, config, folder, progress)
+    return _run(model, config, folder, progress, mesh)
 
 
 def sample_nuts(model: PartitionFunction, n: float, **kwargs) -> SamplingResult:
@@ -91,16 +104,17 @@ def sample_nuts(model: PartitionFunction, n: float, **kwargs) -> SamplingResult:
 
 
 def resume(path: str | Path, model: PartitionFunction | None = None, *,
-           progress: bool | None = None) -> SamplingResult:
+           progress: bool | None = None, devices: DeviceSpec = None) -> SamplingResult:
     """Continue the run checkpointed in `path` (a `checkpoint_dir`) and return its result.
 
     The model is read back from the folder if it pickled; otherwise pass it as `model`.
+    `devices` as in `sample`; a run may resume on a different number of devices.
     """
     folder = Path(path)
     config = _persistence.read_config(folder)
     if model is None:
         model = _persistence.read_model(folder)
-    return _run(model, config, folder, progress)
+    return _run(model, config, folder, progress, chain_mesh(devices, config.chains))
 
 
 def load(path: str | Path) -> SamplingResult:
@@ -122,11 +136,11 @@ def _settings(config: SamplerConfig) -> KernelSettings:
     )
 
 
-def _initial_state(model, config: SamplerConfig) -> TemperingState:
+def _initial_state(model, config: SamplerConfig, mesh: Mesh | None) -> TemperingState:
     init_key = jax.random.split(jax.random.PRNGKey(config.seed))[0]
     inverse_temperature = jnp.asarray(config.n_ladder, dtype=jnp.float64)
     state, energies, potentials = initialize(
-        model, _settings(config), inverse_temperature, config.chains, init_key)
+        model, _settings(config), inverse_temperature, config.chains, init_key, mesh)
     energies, potentials = np.asarray(energies), np.asarray(potentials)
     for name, values in (("energy", energies), ("potential_energy", potentials)):
         bad = np.argwhere(~np.isfinite(values))
@@ -165,13 +179,13 @@ def _adapted_ladder(ladder: np.ndarray, swap_accept_prob: np.ndarray) -> np.ndar
     return new
 
 
-def _run(model, config: SamplerConfig, folder: Path | None,
-         progress: bool | None) -> SamplingResult:
+def _run(model, config: SamplerConfig, folder: Path | None, progress: bool | None,
+         mesh: Mesh | None = None) -> SamplingResult:
     settings = _settings(config)
     chunk_lengths = config.chunk_lengths()
     num_warmup_chunks = config.num_warmup_chunks()
     chunk_key = jax.random.split(jax.random.PRNGKey(config.seed))[1]
-    state = _initial_state(model, config)
+    state = _initial_state(model, config, mesh)
     next_chunk, sampled = 0, []
     if folder is not None:
         next_chunk, state, sampled = _persistence.read_checkpoint(
@@ -182,7 +196,7 @@ def _run(model, config: SamplerConfig, folder: Path | None,
             is_sampling = chunk_index >= num_warmup_chunks
             state, records = run_chunk(
                 model, settings, state, jax.random.fold_in(chunk_key, chunk_index),
-                jnp.asarray(is_sampling), chunk_lengths[chunk_index])
+                jnp.asarray(is_sampling), chunk_lengths[chunk_index], mesh)
             records = jax.device_get(records)
             if is_sampling:
                 sampled.append(records)

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.sharding import Mesh
 from numpyro.infer.hmc import HMCState, hmc
 
 from .._partition import PartitionFunction
@@ -37,6 +38,7 @@ from ._custom_types import (
     RungChainPositions,
     RungVector,
 )
+from ._devices import constrain_chains
 
 # Round-trip bookkeeping: the end of the ladder a replica visited last.
 _UNLABELLED, _CAME_FROM_BOTTOM, _CAME_FROM_TOP = 0, 1, 2
@@ -141,8 +143,12 @@ def initialize(
     inverse_temperature: RungVector,
     num_chains: int,
     key: Key,
+    mesh: Mesh | None = None,
 ) -> tuple[TemperingState, RungChainFloat, RungChainFloat]:
-    """Prior draws for every rung × chain, NUTS states on them, and their E and U_n."""
+    """Prior draws for every rung × chain, NUTS states on them, and their E and U_n.
+
+    With a `mesh` (see `_devices.chain_mesh`) the state comes out split over chains.
+    """
     num_rungs = inverse_temperature.shape[0]
     prior_key, nuts_key = jax.random.split(key)
     prior_keys = jax.random.split(prior_key, num_rungs * num_chains)
@@ -165,6 +171,7 @@ def initialize(
         swap_accepts=zeros_pairs,
         sampling_step=jnp.array(0, dtype=jnp.int64),
     )
+    state = constrain_chains(state, mesh)
     return state, _energies(model, positions), hmc_state.potential_energy
 
 
@@ -226,8 +233,13 @@ def run_chunk(
     key: Key,
     sampling: BoolScalar,
     num_steps: int,
+    mesh: Mesh | None = None,
 ) -> tuple[TemperingState, StepRecord]:
-    """`num_steps` NUTS steps (plus swaps when `sampling`) in one `lax.scan`."""
+    """`num_steps` NUTS steps (plus swaps when `sampling`) in one `lax.scan`.
+
+    With a `mesh`, the carried state and the records stay split over chains; swaps act
+    along the rung axis within each chain, so they never leave a device.
+    """
     _, sample_one = _nuts_kernels(model, settings)
     step_all = _over_rungs_and_chains(sample_one)
     num_rungs, num_chains = state.replica.shape
@@ -256,9 +268,11 @@ def run_chunk(
             swap_attempted=swap_info[1],
             swap_accepted=swap_info[2],
         )
-        return state, record
+        return constrain_chains(state, mesh), record
 
-    return jax.lax.scan(step, state, jax.random.split(key, num_steps))
+    state, records = jax.lax.scan(step, constrain_chains(state, mesh),
+                                  jax.random.split(key, num_steps))
+    return state, constrain_chains(records, mesh, chain_axis=2)
 
 
 @eqx.filter_jit
