@@ -12,10 +12,19 @@ the $n L_0$ term of the free energy is dropped by measuring $L$ from its minimum
 
 Samplers only ever see `potential_energy(position, inverse_temperature)`, so one compiled
 kernel serves every rung of a ladder: $n$ is a traced argument, never a constant.
+
+Most models are *linear* in $n$: $U_n = T_n - \log\varphi$ with the tempered energy
+$T_n(\theta) = n\,(L(\theta) - L_0)$. A model whose tempered part is not $n$ times a
+function of $\theta$ (the collapsed readout, $T_n = \tfrac12\log\det(I + n s_a^2 G(w))$)
+sets ``linear_in_inverse_temperature = False`` and overrides `tempered_energy` and
+`energy_derivative`; samplers then use the general replica-swap rule and record
+$\partial_n T_n$, whose mean is $dF/dn$, so $\hat\lambda(n) = n\,E_n[\partial_n T_n]$ holds
+for every model.
 """
 
 import abc
 from collections.abc import Callable
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -36,6 +45,7 @@ class PartitionFunction(eqx.Module):
 
     num_params: eqx.AbstractVar[int]
     loss_minimum: eqx.AbstractVar[float]
+    linear_in_inverse_temperature: ClassVar[bool] = True
 
     @abc.abstractmethod
     def population_loss(self, position: Position) -> Scalar:
@@ -53,9 +63,17 @@ class PartitionFunction(eqx.Module):
         """$L(\\theta) - L_0$, the quantity tempered by $n$."""
         return self.population_loss(position) - self.loss_minimum
 
+    def tempered_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        r"""$T_n(\theta) = U_n(\theta) + \log\varphi(\theta)$; here $n\,(L(\theta) - L_0)$."""
+        return inverse_temperature * self.energy(position)
+
+    def energy_derivative(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        r"""$\partial_n T_n(\theta)$, whose posterior mean is $dF/dn$; here $L - L_0$."""
+        return self.energy(position)
+
     def potential_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
-        r"""$U_n(\theta) = n\,(L(\theta) - L_0) - \log\varphi(\theta)$."""
-        return inverse_temperature * self.energy(position) - self.log_prior(position)
+        r"""$U_n(\theta) = T_n(\theta) - \log\varphi(\theta)$."""
+        return self.tempered_energy(position, inverse_temperature) - self.log_prior(position)
 
     def numpyro_model(self, inverse_temperature: ScalarLike) -> Callable[[], None]:
         """A NumPyro model whose potential energy is `potential_energy(·, n)`.

@@ -219,7 +219,9 @@ def _run(model, config: SamplerConfig, folder: Path | None, progress: bool | Non
     ladder = np.asarray(state.inverse_temperature)
     round_trips = np.asarray(state.round_trips).sum(axis=0)
     attrs = {"config": config.to_json(), "sampler": "efftheory replica-exchange NUTS",
-             "n_ladder_initial": np.asarray(config.n_ladder)}
+             "n_ladder_initial": np.asarray(config.n_ladder),
+             "linear_in_inverse_temperature": int(model.linear_in_inverse_temperature),
+             "energy": "L - L0" if model.linear_in_inverse_temperature else "dT_n/dn"}
     data = inference_data(ladder, records._asdict(), round_trips, attrs)
     return _assemble(config, data, warn=True)
 
@@ -240,9 +242,10 @@ def _assemble(config: SamplerConfig, data: az.InferenceData, warn: bool) -> Samp
     ladder = data.posterior["inverse_temperature"].values
     energy = data.posterior["energy"].values  # (chain, draw, rung)
     stats = data.sample_stats
+    linear = bool(data.posterior.attrs.get("linear_in_inverse_temperature", 1))
     mean, mean_se, _, _ = energy_moments(energy)
-    integration = thermodynamic_integration(ladder, energy)
-    stepping, stepping_err = stepping_stone(ladder, energy)
+    integration = thermodynamic_integration(ladder, energy, linear=linear)
+    stepping, stepping_err = stepping_stone(ladder, energy, linear=linear)
     rhat, ess_bulk = rhat_and_ess(energy)
     divergences = stats["diverging"].values.sum(axis=(0, 1))
     attempted = stats["swap_attempted"].values.sum(axis=(0, 1))

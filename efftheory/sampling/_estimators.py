@@ -68,7 +68,7 @@ def learning_coefficient(
 
 
 def thermodynamic_integration(
-    n_ladder: np.ndarray, energy: ChainDrawRung
+    n_ladder: np.ndarray, energy: ChainDrawRung, *, linear: bool = True
 ) -> dict[str, np.ndarray]:
     r"""$F(n_k) - F(n_1) = \int_{n_1}^{n_k} \langle E\rangle_n\,dn$ at every rung.
 
@@ -85,6 +85,10 @@ def thermodynamic_integration(
     rungs); `discretization` sums the sizes of the segments' end corrections, i.e. the
     error estimate of the plain trapezoid rule, which bounds that of the corrected rule
     from above whenever the correction converges; `err` is their root sum of squares.
+
+    For a model not linear in $n$ (``linear=False``) `energy` holds $\partial_n T_n$ and
+    the variance identity for $f'$ does not apply: the plain trapezoid rule is used, and
+    its error is estimated from finite-difference slopes of $f$.
     """
     n_ladder = np.asarray(n_ladder, dtype=np.float64)
     mean, mean_se, var, var_se = energy_moments(energy)
@@ -113,6 +117,8 @@ def thermodynamic_integration(
             slope_a, slope_b = a * mean[i] - a**2 * var[i], b * mean[i + 1] - b**2 * var[i + 1]
             correction[i + 1] = correction[i] + abs(h**2 / 12 * (slope_b - slope_a))
         weight_mean[i + 1], weight_var[i + 1] = row_mean, row_var
+    if not linear:
+        return _plain_trapezoid(n_ladder, mean, mean_se)
     free_energy = weight_mean @ mean + weight_var @ var
     mcse = np.sqrt(weight_mean**2 @ mean_se**2 + weight_var**2 @ var_se**2)
     discretization = correction
@@ -124,8 +130,33 @@ def thermodynamic_integration(
     }
 
 
+def _plain_trapezoid(n_ladder, mean, mean_se) -> dict[str, np.ndarray]:
+    """Trapezoid TI (in n from a prior rung, in log n elsewhere) with slope-based errors."""
+    num_rungs = n_ladder.size
+    weights = np.zeros((num_rungs, num_rungs))
+    widths, values = np.zeros(num_rungs - 1), np.zeros(num_rungs)
+    for i in range(num_rungs - 1):
+        row = weights[i].copy()
+        a, b = n_ladder[i], n_ladder[i + 1]
+        if a == 0.0:
+            row[[i, i + 1]] += b / 2
+            widths[i] = b
+        else:
+            widths[i] = np.log(b / a)
+            row[i] += widths[i] / 2 * a
+            row[i + 1] += widths[i] / 2 * b
+        weights[i + 1] = row
+    values = np.where(n_ladder > 0, n_ladder * mean, mean)
+    slopes = np.gradient(values, np.concatenate([[0.0], np.cumsum(widths)])) \
+        if num_rungs > 2 else np.zeros(num_rungs)
+    correction = np.concatenate([[0.0], np.cumsum(np.abs(widths**2 / 12 * np.diff(slopes)))])
+    mcse = np.sqrt(weights**2 @ mean_se**2)
+    return {"free_energy": weights @ mean, "mcse": mcse, "discretization": correction,
+            "err": np.hypot(mcse, correction)}
+
+
 def stepping_stone(
-    n_ladder: np.ndarray, energy: ChainDrawRung
+    n_ladder: np.ndarray, energy: ChainDrawRung, *, linear: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""$F(n_k) - F(n_1)$ by stepping stones (Xie et al. 2011, *Improving marginal likelihood
     estimation for Bayesian phylogenetic model selection*, Syst. Biol. 60, eq. 5):
@@ -135,8 +166,13 @@ def stepping_stone(
     Each ratio's error is the delta method on the mean of $w = e^{-\Delta n (E - E_{min})}$,
     $\mathrm{se}(\log\bar w) = \mathrm{MCSE}(\bar w)/\bar w$ with ArviZ's ESS; errors add in
     quadrature along the ladder.
+
+    It needs $T_{n_{i+1}} - T_{n_i} = (n_{i+1} - n_i)E$, true only for models linear in
+    $n$; for others (``linear=False``) it returns NaN.
     """
     n_ladder = np.asarray(n_ladder, dtype=np.float64)
+    if not linear:
+        return np.full(n_ladder.size, np.nan), np.full(n_ladder.size, np.nan)
     increments, variances = [0.0], [0.0]
     for i in range(n_ladder.size - 1):
         draws = np.ascontiguousarray(energy[..., i])

@@ -11,8 +11,13 @@ Syed et al. 2022, *Non-reversible parallel tempering*, JRSS B 84, 321), accepted
 
 $$\alpha = \min\{1, \exp[(n_r - n_{r+1})(E_r - E_{r+1})]\}, \qquad E = L - L_0$$
 
-(the prior factors cancel). Only positions move: each rung keeps its adapted step size and
-mass matrix, and its potential energy and gradient are recomputed at the arriving position.
+(the prior factors cancel). For a model that is not linear in $n$ (see
+`PartitionFunction.linear_in_inverse_temperature`) the general rule
+$\alpha = \min\{1, \exp[T_{n_r}(\theta_r) + T_{n_{r+1}}(\theta_{r+1})
+- T_{n_r}(\theta_{r+1}) - T_{n_{r+1}}(\theta_r)]\}$ is used, with $T_n$ the tempered energy.
+Only positions move: each rung keeps its adapted step size and mass matrix, and its
+potential energy and gradient are recomputed at the arriving position. The recorded
+"energy" is $\partial_n T_n$ at the rung's $n$ ($= L - L_0$ for linear models).
 """
 
 from typing import NamedTuple
@@ -132,8 +137,21 @@ def _potential_and_gradient(model, positions, inverse_temperature):
     return _over_rungs_and_chains(one)(positions, inverse_temperature)
 
 
-def _energies(model, positions):
-    return jax.vmap(jax.vmap(model.energy))(positions)
+def _energies(model, positions, inverse_temperature):
+    r"""$\partial_n T_n$ at every rung × chain (the energy $L - L_0$ for linear models)."""
+    return _over_rungs_and_chains(model.energy_derivative)(positions, inverse_temperature)
+
+
+def _swap_log_ratio(model, positions, inverse_temperature, energies):
+    """Log acceptance ratio of every neighbour pair (r, r + 1), shape (pair, chain)."""
+    n = inverse_temperature
+    if model.linear_in_inverse_temperature:
+        return (n[:-1] - n[1:])[:, None] * (energies[:-1] - energies[1:])
+    tempered = _over_rungs_and_chains(model.tempered_energy)
+    own = tempered(positions, n)
+    upper_at_lower = tempered(positions[1:], n[:-1])
+    lower_at_upper = tempered(positions[:-1], n[1:])
+    return own[:-1] + own[1:] - upper_at_lower - lower_at_upper
 
 
 @eqx.filter_jit
@@ -172,14 +190,15 @@ def initialize(
         sampling_step=jnp.array(0, dtype=jnp.int64),
     )
     state = constrain_chains(state, mesh)
-    return state, _energies(model, positions), hmc_state.potential_energy
+    return (state, _energies(model, positions, inverse_temperature),
+            hmc_state.potential_energy)
 
 
 def _swap_positions(model, settings, state, hmc_state, energies, sampling, key):
     """One even-odd round of neighbour exchanges (a no-op when none is due or accepted)."""
     n = state.inverse_temperature
     num_rungs, num_chains = energies.shape
-    log_ratio = (n[:-1] - n[1:])[:, None] * (energies[:-1] - energies[1:])
+    log_ratio = _swap_log_ratio(model, hmc_state.z, n, energies)
     accept_prob = jnp.exp(jnp.minimum(log_ratio, 0.0))
     due = sampling & (state.sampling_step % settings.swap_every == 0)
     round_index = state.sampling_step // settings.swap_every
@@ -222,7 +241,9 @@ def _swap_positions(model, settings, state, hmc_state, energies, sampling, key):
         swap_attempts=state.swap_attempts + attempted,
         swap_accepts=state.swap_accepts + accepted,
     )
-    return state, hmc_state, permute(energies), (accept_prob, attempted, accepted)
+    energies = (permute(energies) if model.linear_in_inverse_temperature
+                else _energies(model, new_position, n))
+    return state, hmc_state, energies, (accept_prob, attempted, accepted)
 
 
 @eqx.filter_jit
@@ -246,7 +267,7 @@ def run_chunk(
 
     def step(state, step_key):
         hmc_state = step_all(state.hmc, state.inverse_temperature)
-        energies = _energies(model, hmc_state.z)
+        energies = _energies(model, hmc_state.z, state.inverse_temperature)
         if settings.swaps_enabled:
             state, hmc_state, energies, swap_info = _swap_positions(
                 model, settings, state, hmc_state, energies, sampling, step_key)
