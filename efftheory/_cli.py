@@ -34,6 +34,50 @@ def _spectrum(arguments) -> int:
     return 0
 
 
+def _parse_assignments(pairs, flag):
+    """KEY=VALUE strings -> dict, values read as JSON where possible (numbers, bools)."""
+    values = {}
+    for pair in pairs or []:
+        key, separator, raw = pair.partition("=")
+        if not separator or not key:
+            raise ValueError(f"{flag} takes KEY=VALUE, got {pair!r}.")
+        try:
+            values[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key] = raw
+    return values
+
+
+def _run(arguments) -> int:
+    from ._study import PRESETS, run_study, study_config
+
+    settings = _parse_assignments(arguments.set, "--set")
+    for name in ("n_min", "n_max", "num_rungs", "chains", "warmup", "draws", "seed"):
+        value = getattr(arguments, name)
+        if value is not None:
+            settings[name] = value
+    overrides = _parse_assignments(arguments.override, "--override")
+    if arguments.preset is None:
+        config = study_config(arguments.card, **settings)
+    elif arguments.preset in PRESETS:
+        config = study_config(arguments.preset, card=arguments.card, **settings)
+    else:
+        raise ValueError(f"unknown preset {arguments.preset!r}; presets: {sorted(PRESETS)}.")
+    if overrides:
+        config = config.replace(overrides={**config.overrides, **overrides})
+    out = arguments.out or Path("results") / arguments.card
+    summary = run_study(config, out)
+    power = summary["fits"].get("log_power")
+    if power:
+        print(f"lambda-hat ~ alpha (log n)^p: p = {power['exponent']:.3f} ± "
+              f"{power['exponent_standard_error']:.3f}")
+    for message in summary["diagnostics"]:
+        print(f"diagnostic: {message}")
+    print(f"wrote {out}/: report.md, summary.json, summary.csv, spectrum.png, "
+          "learning_coefficient.png, free_energy.png, sampling/inference_data.nc")
+    return 0
+
+
 def _models(arguments) -> int:
     from ._cards import format_model_table, list_models
 
@@ -73,6 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
     spectrum.add_argument("--out", type=Path, default=Path("results/spectrum"),
                           help="output folder (default results/spectrum)")
     spectrum.set_defaults(handler=_spectrum)
+
+    run = commands.add_parser(
+        "run", help="a tempering study of one model card: measured against predicted",
+        description="Sample a model card across a ladder of n, estimate lambda-hat(n) and "
+                    "F(n), and compare with the effective mode theory and the geometric RLCTs. "
+                    "Writes report.md, summary.json/csv, figures and the InferenceData.")
+    run.add_argument("card", help="model card name (see `efftheory models`) or .toml path")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output folder (default results/<card>); rerunning resumes")
+    run.add_argument("--preset", default=None,
+                     help="named configuration (learning-zero-small, learning-zero-256-gpu, "
+                          "learning-zero-circle); default: the card's own preset if any")
+    for name, kind in (("n_min", float), ("n_max", float), ("num_rungs", int), ("chains", int),
+                       ("warmup", int), ("draws", int), ("seed", int)):
+        run.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)
+    run.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="any other study setting (e.g. --set chunk_size=50)")
+    run.add_argument("--override", action="append", metavar="KEY=VALUE",
+                     help="card parameter override (e.g. --override width=8)")
+    run.set_defaults(handler=_run)
 
     models = commands.add_parser("models", help="list the model cards")
     models.add_argument("--json", action="store_true", help="machine-readable output")

@@ -105,13 +105,17 @@ def plot_learning_coefficient(summary):
                   color="tab:blue", label=r"effective $\lambda_{eff}(n)$ (free theory)")
         axis.step(np.log(grid), staircase_learning_coefficient(grid, eigenvalues, rank_cap=cap),
                   where="post", color="tab:blue", alpha=0.4, lw=1,
-                  label=r"staircase $\frac12\#\{n\mu_j > 1\}$")
+                  label=r"staircase $\frac{1}{2}\#\{j: n\mu_j > 1\}$")
+    quenched = [row.get("quenched_prior_average") for row in rows]
+    if all(value is not None for value in quenched):
+        axis.plot(np.log(n), quenched, "s--", ms=3, lw=1, color="tab:cyan",
+                  label=r"quenched prior average $\lambda_q(n)$")
     power = summary["fits"].get("log_power")
     if power:
         fitted = power["amplitude"] * np.log(grid) ** power["exponent"]
         axis.plot(np.log(grid), fitted, color="tab:orange", ls="--",
                   label=rf"fit $\alpha(\log n)^p$, $p = {power['exponent']:.2f} \pm "
-                        rf"{power['exponent_stderr']:.2f}$")
+                        rf"{power['exponent_standard_error']:.2f}$")
     colors = iter(["tab:red", "tab:purple", "tab:green", "tab:brown"])
     for value in summary["geometric"]:
         axis.axhline(value["learning_coefficient"], color=next(colors), ls=":", lw=1.2,

@@ -1,0 +1,326 @@
+r"""Population loss by quadrature, mode amplitudes, mode energies and cutoff energies.
+
+For a two-layer network with target $f^*$ (SPEC §2),
+
+$$L(\theta) = \tfrac12 E_q[(f_\theta - f^*)^2] \approx \tfrac12\sum_{q} \omega_q\,
+  (f_\theta(x_q) - f^*(x_q))^2,$$
+
+with the measure's own rule (Gauss–Hermite, trapezoid in $t$ on the circle,
+Gauss–Legendre). A target network is folded in as extra units with negated readouts, so
+$f_\theta - f^* = \sum_i \tilde a_i\,\sigma(\tilde w_i\cdot x + \tilde b_i)$.
+
+Gaussian inputs in $d > 1$ dimensions use Mehler's formula (Mehler 1866; e.g. Daniely,
+Frostig & Singer 2016, *Toward deeper understanding of neural networks*, NeurIPS, §4):
+with $r_i = |w_i|$ and $\rho_{ij} = w_i\cdot w_j/(r_i r_j)$,
+$E[\sigma(w_i\cdot x + b_i)\sigma(w_j\cdot x + b_j)] = \sum_k c_k(r_i, b_i)c_k(r_j, b_j)
+\rho_{ij}^k$ where $c_k(r, b) = E_{z\sim N(0,1)}[\sigma(rz + b)h_k(z)]$, so
+
+$$L = \sum_k E_k, \qquad E_k = \tfrac12\sum_{ij}\tilde a_i\tilde a_j\,c_k(r_i, b_i)
+  c_k(r_j, b_j)\,\rho_{ij}^k .$$
+
+The number of nodes $Q$ (and, for Mehler, the number of modes $K = Q/2$) is chosen by
+`choose_num_nodes` so that the quadrature error of $L$ is below $10^{-3}/n_{max}$: the
+error of $L_Q$ is estimated as ``margin`` times the largest $|L_Q - L_{2Q}|$ over prior
+draws, and $Q$ doubles until the estimate meets the tolerance.
+"""
+
+import math
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._measures import CircleMeasure, GaussianMeasure, weighted_basis
+from ._networks import TwoLayerNetwork
+from ._types import Array, Float, Key, Position, Scalar
+
+DEFAULT_MAX_NODES = 4096
+
+
+class QuadratureError(RuntimeError):
+    """The population loss cannot be integrated to the requested accuracy."""
+
+
+class QuadratureChoice(NamedTuple):
+    """What `choose_num_nodes` settled on.
+
+    Attributes:
+        num_nodes: $Q$.
+        error_estimate: the stated absolute error of $L$ with $Q$ nodes (``margin`` ×
+            the largest $|L_Q - L_{2Q}|$ over the test draws).
+        tolerance: the requirement $10^{-3}/n_{max}$.
+        num_modes: for the Mehler form ($d > 1$), the Hermite modes kept ($Q/2$), else 0.
+    """
+
+    num_nodes: int
+    error_estimate: float
+    tolerance: float
+    num_modes: int
+
+
+class TargetNetwork(eqx.Module):
+    """A teacher $f^*$: a `TwoLayerNetwork` (same activation and measure) and its weights."""
+
+    network: TwoLayerNetwork
+    position: Float[Array, " target_params"]
+
+    def __init__(self, network: TwoLayerNetwork, position):
+        self.network = network
+        position = jnp.asarray(position, dtype=jnp.float64)
+        if position.shape != (network.num_params,):
+            raise ValueError(f"target position must have shape ({network.num_params},), got "
+                             f"{position.shape}.")
+        self.position = position
+
+
+class LossRule(eqx.Module):
+    r"""Fixed nodes for the population loss.
+
+    ``points``/``root_weights`` integrate $q$ (for Gaussian inputs, the trapezoid rule in
+    the 1-D coordinate). For the Mehler form ($d > 1$), ``mehler_points`` are Gauss–Hermite
+    nodes $z_q$ and ``basis`` is $\sqrt{\omega_q}h_k(z_q)$ for $k < K$; the diagonal terms
+    $E[\sigma(r_i z + b_i)^2]$ use the trapezoid nodes directly.
+    """
+
+    mehler: bool = eqx.field(static=True)
+    num_nodes: int = eqx.field(static=True)
+    points: Float[Array, "num_nodes dim"]
+    root_weights: Float[Array, " num_nodes"]
+    mehler_points: Float[Array, " num_nodes"] | None = None
+    mehler_root_weights: Float[Array, " num_nodes"] | None = None
+    basis: Float[Array, "num_nodes num_modes"] | None = None
+
+
+# Half-width of the trapezoid rule for N(0, 1): the density beyond it is below e^{-50}.
+_GAUSSIAN_HALF_WIDTH = 10.0
+
+
+def gaussian_trapezoid(num_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Trapezoid nodes on $[-10, 10]$ and log weights $\log(h\,\phi(x_j))$ for $N(0, 1)$.
+
+    For an integrand analytic in the strip $|\operatorname{Im} x| < \tau$ the error falls
+    like $e^{-2\pi\tau/h}$ (Trefethen & Weideman 2014, SIAM Review 56, Thm. 5.1), far
+    faster in $Q$ than Gauss–Hermite for nearly singular $\sigma(wx)$ at large $|w|$.
+    """
+    nodes = np.linspace(-_GAUSSIAN_HALF_WIDTH, _GAUSSIAN_HALF_WIDTH, num_nodes)
+    step = nodes[1] - nodes[0]
+    return nodes, math.log(step) - nodes**2 / 2.0 - 0.5 * math.log(2.0 * math.pi)
+
+
+def loss_rule(network: TwoLayerNetwork, num_nodes: int) -> LossRule:
+    """The fixed rule with `num_nodes` nodes used for `network`'s loss (not jittable)."""
+    measure = network.measure
+    if isinstance(measure, GaussianMeasure):
+        nodes, log_weights = gaussian_trapezoid(num_nodes)
+        root_weights = jnp.exp(0.5 * jnp.asarray(log_weights))
+        if measure.input_dim == 1:
+            return LossRule(False, num_nodes, jnp.asarray(nodes)[:, None], root_weights)
+        line = GaussianMeasure()
+        quadrature = line.quadrature(num_nodes)
+        basis = weighted_basis(line, quadrature, max(num_nodes // 2, 1) - 1)
+        return LossRule(True, num_nodes, jnp.asarray(nodes), root_weights,
+                        quadrature.parameters, jnp.exp(0.5 * quadrature.log_weights), basis)
+    quadrature = measure.quadrature(num_nodes)
+    return LossRule(False, num_nodes, quadrature.points, jnp.exp(0.5 * quadrature.log_weights))
+
+
+def _signed_units(network: TwoLayerNetwork, position: Position,
+                  target: TargetNetwork | None):
+    """Readouts, weights, biases of $f_\\theta - f^*$ as one list of units."""
+    params = network.unflatten(position)
+    if target is None:
+        return params
+    teacher = target.network.unflatten(target.position)
+    return type(params)(jnp.concatenate([params.readout, -teacher.readout]),
+                        jnp.concatenate([params.weights, teacher.weights]),
+                        jnp.concatenate([params.biases, teacher.biases]))
+
+
+def _safe_norm(weights):
+    squared = jnp.sum(weights**2, axis=-1)
+    positive = squared > 0
+    norm = jnp.sqrt(jnp.where(positive, squared, 1.0))
+    return jnp.where(positive, norm, 0.0), jnp.where(positive, 1.0 / norm, 0.0)
+
+
+def _mehler_parts(network, rule, readout, weights, biases):
+    """$c_k(r_i, b_i)$ (units × K) and the cosines $\\rho_{ij}$."""
+    radius, inverse = _safe_norm(weights)
+    samples = network.activation.function(radius[:, None] * rule.mehler_points[None, :]
+                                          + biases[:, None]) * rule.mehler_root_weights
+    coefficients = samples @ rule.basis
+    directions = weights * inverse[:, None]
+    cosines = jnp.clip(directions @ directions.T, -1.0, 1.0)
+    return coefficients, cosines
+
+
+def _mehler_gram(network, rule, units) -> Float[Array, "units units"]:
+    """$G_{ij}$ by Mehler's series off the diagonal and 1-D quadrature on it."""
+    readout, weights, biases = units
+    coefficients, cosines = _mehler_parts(network, rule, readout, weights, biases)
+    orders = jnp.arange(coefficients.shape[1], dtype=jnp.float64)
+    series = jnp.einsum("ik,kij,jk->ij", coefficients, cosines[None] ** orders[:, None, None],
+                        coefficients)
+    radius, _ = _safe_norm(weights)
+    samples = network.activation.function(radius[:, None] * rule.points[None, :]
+                                          + biases[:, None]) * rule.root_weights
+    diagonal = jnp.sum(samples**2, axis=-1)
+    return series - jnp.diag(jnp.diagonal(series)) + jnp.diag(diagonal)
+
+
+def _mehler_mode_energies(network, rule, units) -> Float[Array, " num_modes"]:
+    readout, weights, biases = units
+    coefficients, cosines = _mehler_parts(network, rule, readout, weights, biases)
+    scaled = readout[:, None] * coefficients  # (units, K)
+    orders = jnp.arange(coefficients.shape[1], dtype=jnp.float64)
+    powers = cosines[None] ** orders[:, None, None]  # 0**0 = 1: a zero-weight unit is k = 0 only
+    return 0.5 * jnp.einsum("ik,kij,jk->k", scaled, powers, scaled)
+
+
+def population_loss(network: TwoLayerNetwork, rule: LossRule, position: Position,
+                    target: TargetNetwork | None = None) -> Scalar:
+    r"""$L(\theta) = \tfrac12 E_q[(f_\theta - f^*)^2]$ with the fixed `rule` (jittable)."""
+    units = _signed_units(network, position, target)
+    if rule.mehler:
+        # Mehler for i != j (|rho_ij| < 1 speeds the tail up); the diagonal exactly in 1-D.
+        gram = _mehler_gram(network, rule, units)
+        return 0.5 * units.readout @ gram @ units.readout
+    hidden = network.activation.function(rule.points @ units.weights.T + units.biases)
+    residual = (hidden @ units.readout) * rule.root_weights
+    return 0.5 * jnp.sum(residual**2)
+
+
+def gram_matrix(network: TwoLayerNetwork, rule: LossRule, position: Position
+                ) -> Float[Array, "width width"]:
+    r"""$G_{ij} = E_q[\sigma(w_i\cdot x + b_i)\sigma(w_j\cdot x + b_j)]$ (readouts ignored)."""
+    params = network.unflatten(position)
+    if rule.mehler:
+        return _mehler_gram(network, rule, params)
+    hidden = network.activation.function(rule.points @ params.weights.T + params.biases)
+    hidden = hidden * rule.root_weights[:, None]
+    return hidden.T @ hidden
+
+
+# ------------------------------------------------------------------------- mode amplitudes
+
+
+def _mode_rule(network: TwoLayerNetwork, kmax: int, num_nodes: int):
+    """Points and weighted basis projecting onto modes $0..k_{max}$ (built at trace time)."""
+    measure = network.measure
+    if isinstance(measure, GaussianMeasure) and measure.input_dim > 1:
+        raise ValueError(
+            f"mode amplitudes u_k are vectors of dimension C(k+{measure.input_dim - 1}, "
+            f"{measure.input_dim - 1}) for Gaussian inputs in d={measure.input_dim}; use "
+            "mode_energies (the Mehler form E_k) instead, or input_dim=1."
+        )
+    factor = 4 if isinstance(measure, CircleMeasure) else 2
+    num_nodes = max(int(num_nodes), factor * (kmax + 1))
+    quadrature = measure.quadrature(num_nodes)
+    return quadrature.points, jnp.exp(0.5 * quadrature.log_weights), weighted_basis(
+        measure, quadrature, kmax)
+
+
+def mode_amplitudes(network: TwoLayerNetwork, position: Position, kmax: int,
+                    num_nodes: int) -> Float[Array, " num_coefficients"]:
+    r"""$u_k(\theta) = \sum_i a_i c_k(w_i, b_i) = E_q[f_\theta e_k]$, $k = 0..k_{max}$.
+
+    Jittable (fixed nodes, `kmax` static). On the circle, $2k_{max} + 1$ coefficients in
+    the order of `fourier_basis` ($1, \cos t, \sin t, \cos 2t, \dots$). Uses at least
+    ``2(kmax + 1)`` nodes (``4(kmax + 1)`` on the circle) so that the projection onto the
+    highest mode is as accurate as the loss.
+    """
+    points, root_weights, basis = _mode_rule(network, kmax, num_nodes)
+    return (network(position, points) * root_weights) @ basis
+
+
+def mode_energies(network: TwoLayerNetwork, position: Position, kmax: int, num_nodes: int,
+                  target: TargetNetwork | None = None) -> Float[Array, " kmax+1"]:
+    r"""Energy of each mode $k = 0..k_{max}$, with $L = \sum_k E_k$.
+
+    $E_k = \tfrac12(u_k - u^*_k)^2$ (line measures), $\tfrac12[(u_{k}^{c} - u_k^{c*})^2 +
+    (u_k^{s} - u_k^{s*})^2]$ (circle: cosine and sine of harmonic $k$), or the Mehler
+    form for Gaussian inputs with $d > 1$.
+    """
+    measure = network.measure
+    if isinstance(measure, GaussianMeasure) and measure.input_dim > 1:
+        num_nodes = max(int(num_nodes), 2 * (kmax + 1))
+        line = GaussianMeasure()
+        quadrature = line.quadrature(num_nodes)
+        rule = LossRule(True, num_nodes, quadrature.parameters[:, None],
+                        jnp.exp(0.5 * quadrature.log_weights), quadrature.parameters,
+                        jnp.exp(0.5 * quadrature.log_weights),
+                        weighted_basis(line, quadrature, kmax))
+        return _mehler_mode_energies(network, rule, _signed_units(network, position, target))
+    amplitudes = mode_amplitudes(network, position, kmax, num_nodes)
+    if target is not None:
+        amplitudes = amplitudes - mode_amplitudes(target.network, target.position, kmax,
+                                                  num_nodes)
+    squares = 0.5 * amplitudes**2
+    if isinstance(measure, CircleMeasure):
+        return jnp.concatenate([squares[:1], squares[1:].reshape(kmax, 2).sum(axis=-1)])
+    return squares
+
+
+def cutoff_energy(network: TwoLayerNetwork, position: Position, num_modes: int,
+                  num_nodes: int, target: TargetNetwork | None = None) -> Scalar:
+    r"""The effective theory's loss $L_K = \sum_{k \le K} E_k$ (SPEC §2), $K$ = `num_modes`."""
+    return jnp.sum(mode_energies(network, position, num_modes, num_nodes, target))
+
+
+# --------------------------------------------------------------------------- choosing Q
+
+
+def loss_tolerance(n_max: float) -> float:
+    """The accuracy the loss needs for sampling up to $n_{max}$: $10^{-3}/n_{max}$."""
+    if not (isinstance(n_max, int | float) and math.isfinite(n_max) and n_max > 0):
+        raise ValueError(f"n_max must be a positive finite number, got {n_max!r}.")
+    return 1e-3 / n_max
+
+
+def _loss_at_draws(network, num_nodes, draws, target):
+    rule = loss_rule(network, num_nodes)
+    return np.asarray(jax.vmap(lambda p: population_loss(network, rule, p, target))(draws))
+
+
+def _stated_error(coarse, fine, margin: float) -> float:
+    """``margin`` × the largest $|L_Q - L_{2Q}|$, plus a rounding floor of $100\\varepsilon
+    \\max L$ (below it the difference is rounding noise, not discretization)."""
+    rounding = 100.0 * np.finfo(np.float64).eps * float(np.max(np.abs(fine)))
+    return float(margin * np.max(np.abs(coarse - fine)) + rounding)
+
+
+def choose_num_nodes(network: TwoLayerNetwork, n_max: float, *,
+                     target: TargetNetwork | None = None, key: Key | None = None,
+                     num_draws: int = 16, margin: float = 10.0, start: int = 16,
+                     max_nodes: int = DEFAULT_MAX_NODES) -> QuadratureChoice:
+    r"""The smallest $Q = \text{start}\cdot 2^j$ whose estimated loss error is below
+    $10^{-3}/n_{max}$.
+
+    The error of $L_Q$ is estimated as ``margin`` $\times \max |L_Q - L_{2Q}|$ (plus a
+    rounding floor $100\varepsilon\max L$) over
+    `num_draws` prior draws (fixed `key`, default ``PRNGKey(0)``). Raises
+    `QuadratureError` (naming what to change) if even ``max_nodes`` does not suffice.
+    """
+    tolerance = loss_tolerance(n_max)
+    key = jax.random.PRNGKey(0) if key is None else key
+    draws = jax.vmap(network.sample_prior)(jax.random.split(key, num_draws))
+    num_nodes = int(start)
+    coarse = _loss_at_draws(network, num_nodes, draws, target)
+    while True:
+        fine = _loss_at_draws(network, 2 * num_nodes, draws, target)
+        error = _stated_error(coarse, fine, margin)
+        if error <= tolerance:
+            return QuadratureChoice(num_nodes, error, tolerance,
+                                    num_nodes // 2 if network.measure.input_dim > 1
+                                    and isinstance(network.measure, GaussianMeasure) else 0)
+        if 2 * num_nodes > max_nodes:
+            raise QuadratureError(
+                f"the population loss of this network cannot be integrated to "
+                f"{tolerance:.1e} (= 1e-3/n_max for n_max={n_max:g}) with at most "
+                f"{max_nodes} nodes: the estimated error at Q={num_nodes} is {error:.2e}. "
+                "Lower n_max, raise max_nodes, or use smaller weight_scale (nearly singular "
+                "or non-analytic activations converge slowly)."
+            )
+        num_nodes, coarse = 2 * num_nodes, fine

@@ -1,0 +1,297 @@
+r"""Network models as partition functions: raw weights, collapsed readout, deep linear.
+
+Every class here is a `PartitionFunction`, so one sampler serves all of them.
+
+**Raw weights** (`NetworkModel`): position $\theta = (a, w, b)$, energy the exact
+population loss by quadrature (`efftheory._energies`), prior the network's Gaussian prior.
+
+**Collapsed readout** (`CollapsedNetworkModel`, SPEC §3): with target zero the loss is the
+quadratic form $L = \tfrac12 a^\top G(w) a$, $G_{ij} = E_q[\sigma(w_i\cdot x + b_i)
+\sigma(w_j\cdot x + b_j)]$, and $a \sim N(0, s_a^2 I)$ integrates out exactly:
+
+$$Z(n) = E_{w\sim\varphi}\big[\det(I + n s_a^2 G(w))^{-1/2}\big], \qquad
+  U_n(w) = \tfrac12\log\det(I + n s_a^2 G(w)) - \log\varphi(w).$$
+
+Its tempered part $T_n(w) = \tfrac12\log\det(I + ns_a^2G)$ is **not** $n$ times a function
+of $w$, so the collapsed model does not fit the $n\,(L - L_0)$ interface:
+
+* `potential_energy(w, n)` is exact (NUTS needs nothing else);
+* `tempered_energy(w, n)` $= T_n(w)$; a replica swap of positions $w_r, w_s$ between rungs
+  $n_r, n_s$ is accepted with $\min\{1, \exp[T_{n_r}(w_r) + T_{n_s}(w_s) - T_{n_r}(w_s)
+  - T_{n_s}(w_r)]\}$ (for the linear models this is the usual
+  $\exp[(n_r - n_s)(E_r - E_s)]$);
+* `energy_derivative(w, n)` $= \partial_n T_n(w)$, whose posterior mean is $dF/dn$
+  (thermodynamic integration), and `learning_coefficient_integrand(w, n)`
+  $= n\,\partial_n T_n(w) = \tfrac12\sum_j x_j/(1 + x_j)$, $x_j = n s_a^2\,
+  \mathrm{eig}_j G(w)$, whose posterior mean is $\lambda(n) = dF/d\log n$;
+* ``linear_in_inverse_temperature = False`` selects the general swap rule in samplers;
+* `energy(w)` raises `NonlinearTemperingError` instead of returning something wrong.
+"""
+
+from typing import Any, ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._energies import (
+    DEFAULT_MAX_NODES,
+    LossRule,
+    QuadratureChoice,
+    QuadratureError,
+    TargetNetwork,
+    _loss_at_draws,
+    _stated_error,
+    choose_num_nodes,
+    cutoff_energy,
+    gram_matrix,
+    loss_rule,
+    loss_tolerance,
+    mode_amplitudes,
+    mode_energies,
+)
+from ._energies import population_loss as network_population_loss
+from ._networks import DeepLinearNetwork, TwoLayerNetwork
+from ._partition import PartitionFunction
+from ._types import Array, Float, Key, Position, Scalar, ScalarLike
+
+
+class ModeAmplitudesUnavailable(ValueError):
+    """This model has no mode amplitudes $u_k(\\theta)$."""
+
+
+class NonlinearTemperingError(TypeError):
+    """The model's tempered potential is not $n$ times an energy of the position alone."""
+
+
+def _validate_target(network: TwoLayerNetwork, target: TargetNetwork | None):
+    if target is None:
+        return None
+    if not isinstance(target, TargetNetwork):
+        raise ValueError("target must be None (learning zero) or a TargetNetwork.")
+    teacher = target.network
+    if teacher.activation.name != network.activation.name or teacher.measure != network.measure:
+        raise ValueError("the target network must use the student's activation and input "
+                         "measure (otherwise L0 is unknown).")
+    if teacher.width > network.width or (teacher.bias and not network.bias):
+        raise ValueError(
+            f"a target of width {teacher.width}{' with bias' if teacher.bias else ''} is not "
+            f"realizable by a student of width {network.width}"
+            f"{' with bias' if network.bias else ''}: L0 would be unknown. Widen the student."
+        )
+    return target
+
+
+def _check_user_nodes(network, num_nodes, n_max, target) -> QuadratureChoice:
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 2:
+        raise ValueError(f"num_nodes must be None (automatic) or an integer >= 2, got "
+                         f"{num_nodes!r}.")
+    tolerance = loss_tolerance(n_max)
+    draws = jax.vmap(network.sample_prior)(jax.random.split(jax.random.PRNGKey(0), 16))
+    coarse = _loss_at_draws(network, num_nodes, draws, target)
+    fine = _loss_at_draws(network, 2 * num_nodes, draws, target)
+    error = _stated_error(coarse, fine, 10.0)
+    if error > tolerance:
+        raise QuadratureError(
+            f"num_nodes={num_nodes} gives an estimated loss error {error:.2e} above "
+            f"1e-3/n_max = {tolerance:.1e}; pass num_nodes=None to choose automatically."
+        )
+    mehler = network.input_dim > 1 and network.measure.name == "gaussian"
+    return QuadratureChoice(num_nodes, error, tolerance, num_nodes // 2 if mehler else 0)
+
+
+class NetworkModel(PartitionFunction):
+    r"""Raw weights: $\theta = (a, w, b)$, $L(\theta) = \tfrac12 E_q[(f_\theta - f^*)^2]$.
+
+    Args:
+        network: the `TwoLayerNetwork`.
+        target: None (learning zero, the default) or a realizable `TargetNetwork`.
+        n_max: the largest $n$ that will be sampled; $Q$ is chosen so that the loss error is
+            below $10^{-3}/n_{max}$ (see `choose_num_nodes`), reported in `quadrature`.
+        num_nodes: a fixed $Q$ instead (checked against the same tolerance).
+        max_nodes: the largest $Q$ tried before raising `QuadratureError`.
+        card: the model card it was built from (set by `load_model`).
+    """
+
+    network: TwoLayerNetwork
+    target: TargetNetwork | None
+    rule: LossRule
+    quadrature: QuadratureChoice = eqx.field(static=True)
+    num_params: int = eqx.field(static=True)
+    loss_minimum: float = eqx.field(static=True)
+    card: Any = eqx.field(static=True)
+
+    def __init__(self, network: TwoLayerNetwork, *, target: TargetNetwork | None = None,
+                 n_max: float = 1e6, num_nodes: int | None = None,
+                 max_nodes: int = DEFAULT_MAX_NODES, card: Any = None):
+        if not isinstance(network, TwoLayerNetwork):
+            raise ValueError(f"network must be a TwoLayerNetwork, got {type(network).__name__}.")
+        self.network = network
+        self.target = _validate_target(network, target)
+        if num_nodes is None:
+            self.quadrature = choose_num_nodes(network, n_max, target=self.target,
+                                               max_nodes=max_nodes)
+        else:
+            self.quadrature = _check_user_nodes(network, num_nodes, n_max, self.target)
+        self.rule = loss_rule(network, self.quadrature.num_nodes)
+        self.num_params = network.num_params
+        self.loss_minimum = 0.0
+        self.card = card
+
+    def population_loss(self, position: Position) -> Scalar:
+        return network_population_loss(self.network, self.rule, position, self.target)
+
+    def log_prior(self, position: Position) -> Scalar:
+        return self.network.log_prior(position)
+
+    def sample_prior(self, key: Key) -> Position:
+        return self.network.sample_prior(key)
+
+    def mode_amplitudes(self, position: Position, kmax: int) -> Float[Array, " modes"]:
+        r"""$u_k(\theta)$, $k = 0..k_{max}$ (see `efftheory._energies.mode_amplitudes`)."""
+        try:
+            return mode_amplitudes(self.network, position, kmax, self.rule.num_nodes)
+        except ValueError as error:
+            raise ModeAmplitudesUnavailable(str(error)) from None
+
+    def mode_energies(self, position: Position, kmax: int) -> Float[Array, " kmax+1"]:
+        """$E_k$ for $k = 0..k_{max}$, target included."""
+        return mode_energies(self.network, position, kmax, self.rule.num_nodes, self.target)
+
+    def cutoff_energy(self, position: Position, num_modes: int) -> Scalar:
+        """$L_K = \\sum_{k\\le K} E_k$."""
+        return cutoff_energy(self.network, position, num_modes, self.rule.num_nodes,
+                             self.target)
+
+
+class CollapsedNetworkModel(PartitionFunction):
+    r"""The readout integrated out exactly: a density over the inner weights (SPEC §3).
+
+    Position ``[w.ravel(), b]`` (the raw layout without its first $H$ entries).
+    $U_n(w) = \tfrac12\log\det(I + n s_a^2 G(w)) - \log\varphi(w)$; see the module
+    docstring for how tempering and estimators use it. Requires target zero.
+    """
+
+    network: TwoLayerNetwork
+    rule: LossRule
+    quadrature: QuadratureChoice = eqx.field(static=True)
+    num_params: int = eqx.field(static=True)
+    loss_minimum: float = eqx.field(static=True)
+    card: Any = eqx.field(static=True)
+    linear_in_inverse_temperature: ClassVar[bool] = False
+
+    def __init__(self, network: TwoLayerNetwork, *, n_max: float = 1e6,
+                 num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES,
+                 card: Any = None):
+        raw = NetworkModel(network, n_max=n_max, num_nodes=num_nodes, max_nodes=max_nodes)
+        self.network, self.rule, self.quadrature = network, raw.rule, raw.quadrature
+        self.num_params = network.num_params - network.width
+        self.loss_minimum = 0.0
+        self.card = card
+
+    def raw_position(self, position: Position, readout: Float[Array, " width"]) -> Position:
+        """The raw-weight vector ``[a, w.ravel(), b]`` for inner weights and a readout."""
+        return jnp.concatenate([readout, position])
+
+    def gram_matrix(self, position: Position) -> Float[Array, "width width"]:
+        zeros = jnp.zeros((self.network.width,), dtype=position.dtype)
+        return gram_matrix(self.network, self.rule, self.raw_position(position, zeros))
+
+    def _cholesky(self, position, inverse_temperature):
+        scaled = inverse_temperature * self.network.readout_variance * self.gram_matrix(position)
+        return scaled, jnp.linalg.cholesky(jnp.eye(self.network.width) + scaled)
+
+    def tempered_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        r"""$T_n(w) = \tfrac12\log\det(I + n s_a^2 G(w))$ (Cholesky)."""
+        _, factor = self._cholesky(position, inverse_temperature)
+        return jnp.sum(jnp.log(jnp.diagonal(factor)))
+
+    def potential_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        return self.tempered_energy(position, inverse_temperature) - self.log_prior(position)
+
+    def energy_derivative(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        r"""$\partial_n T_n(w) = \tfrac12 s_a^2\operatorname{tr}[G(I + n s_a^2 G)^{-1}]$;
+        its posterior mean is $dF/dn$ (what samplers record as the rung's energy)."""
+        gram = self.gram_matrix(position)
+        _, factor = self._cholesky(position, inverse_temperature)
+        inverse = jax.scipy.linalg.solve_triangular(factor, jnp.eye(self.network.width),
+                                                    lower=True)
+        return 0.5 * self.network.readout_variance * jnp.sum(inverse * (inverse @ gram))
+
+    def learning_coefficient_integrand(self, position: Position,
+                                       inverse_temperature: ScalarLike) -> Scalar:
+        r"""$n\,\partial_n T_n = \tfrac12\sum_j x_j/(1 + x_j)$, $x_j = n s_a^2\,
+        \mathrm{eig}_j G(w)$; its mean under $p_n(w)$ is $\lambda(n)$ (SPEC §3)."""
+        return inverse_temperature * self.energy_derivative(position, inverse_temperature)
+
+    def energy(self, position: Position) -> Scalar:
+        raise NonlinearTemperingError(
+            "the collapsed model's tempered part ½ log det(I + n s_a² G(w)) is not n times an "
+            "energy of w (linear_in_inverse_temperature is False): use "
+            "tempered_energy(position, n) for replica swaps and energy_derivative(position, n) "
+            "(or learning_coefficient_integrand = n times it) for estimators."
+        )
+
+    def population_loss(self, position: Position) -> Scalar:
+        raise NonlinearTemperingError(
+            "the collapsed model has no population loss of the inner weights alone (the "
+            "readout is integrated out); build NetworkModel for L(θ) of raw weights."
+        )
+
+    def log_prior(self, position: Position) -> Scalar:
+        scales = self.network.prior_scales()[self.network.width:]
+        return jnp.sum(jax.scipy.stats.norm.logpdf(position, 0.0, scales))
+
+    def sample_prior(self, key: Key) -> Position:
+        return self.network.sample_prior(key)[self.network.width:]
+
+    def mode_amplitudes(self, position: Position, kmax: int):
+        raise ModeAmplitudesUnavailable(
+            "the collapsed model integrates out the readout, so u_k(θ) = Σ a_i c_k(w_i) is not "
+            "a function of its position; use NetworkModel or FreeFieldModel for modes."
+        )
+
+
+class DeepLinearModel(PartitionFunction):
+    r"""$L = \tfrac12\|W_L\cdots W_1 - W^*\|_F^2$ (inputs $x \sim N(0, I)$, exact).
+
+    $W^*$ has rank `true_rank` $r$: the first $r$ diagonal entries are one. Geometric
+    RLCT: `dln_rlct(widths, r)` (Aoyagi 2024); two layers are reduced rank regression
+    (`rrr_rlct(M, N, H, r)`, Aoyagi & Watanabe 2005).
+    """
+
+    network: DeepLinearNetwork
+    true_map: Float[Array, "out in"]
+    true_rank: int = eqx.field(static=True)
+    num_params: int = eqx.field(static=True)
+    loss_minimum: float = eqx.field(static=True)
+    card: Any = eqx.field(static=True)
+
+    def __init__(self, network: DeepLinearNetwork, *, true_rank: int = 0, card: Any = None):
+        if isinstance(true_rank, bool) or not isinstance(true_rank, int) or true_rank < 0:
+            raise ValueError(f"true_rank must be a non-negative integer, got {true_rank!r}.")
+        if true_rank > min(network.widths):
+            raise ValueError(f"true_rank={true_rank} exceeds the narrowest width "
+                             f"{min(network.widths)}: the map would not be realizable.")
+        self.network = network
+        out_dim, in_dim = network.widths[-1], network.widths[0]
+        self.true_map = jnp.eye(out_dim, in_dim) * (jnp.arange(in_dim) < true_rank)
+        self.true_rank = true_rank
+        self.num_params = network.num_params
+        self.loss_minimum = 0.0
+        self.card = card
+
+    def population_loss(self, position: Position) -> Scalar:
+        return 0.5 * jnp.sum((self.network.end_to_end(position) - self.true_map) ** 2)
+
+    def log_prior(self, position: Position) -> Scalar:
+        return self.network.log_prior(position)
+
+    def sample_prior(self, key: Key) -> Position:
+        return self.network.sample_prior(key)
+
+    def mode_amplitudes(self, position: Position, kmax: int):
+        raise ModeAmplitudesUnavailable(
+            "a deep linear network only excites the linear (k = 1) Hermite modes; its "
+            "'amplitudes' are the entries of W_L⋯W_1 (use network.end_to_end)."
+        )

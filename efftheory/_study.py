@@ -1,0 +1,507 @@
+r"""A study: one model card across many decades of n, measured and predicted.
+
+`run_study` is the package's main job (``efftheory run <card>``). For one model it
+
+1. computes the prior mode spectrum: the eigenvalues $\mu_j$ of the network's
+   Gaussian-process kernel in the mode basis, $\Sigma_{kl} = H s_a^2 E_w[c_k(w) c_l(w)]$
+   (SPEC §4);
+2. samples the tempered posteriors $p_n \propto e^{-n(L - L_0)}\varphi$ over a ladder of $n$
+   with replica-exchange NUTS (`efftheory.sample`), checkpointing every chunk;
+3. estimates $\hat\lambda(n)$ with its Monte Carlo standard error and $F(n)$ by
+   thermodynamic integration;
+4. sets beside them the effective prediction (the free theory with the width's rank cap,
+   $\lambda_{eff}(n) = \tfrac12\sum_{j\le H} n\mu_j/(1 + n\mu_j)$, and its staircase),
+   the *quenched* prior average $\lambda_q(n) = E_{w\sim\varphi}[\tfrac12\sum_j
+   x_j/(1 + x_j)]$, $x_j = n s_a^2\,\mathrm{eig}_j G(w)$ (the exact collapsed integrand of
+   SPEC §3 averaged over the prior instead of the posterior of $w$; by concavity
+   $\lambda_q \le \lambda_{eff}$, Jensen), and the geometric values (global RLCT and the
+   generic-stratum value); it fits
+   $\hat\lambda \approx \alpha(\log n)^p$ and $\hat\lambda \approx \lambda - (m-1)/\log n$,
+   and finds the crossover $n^*$ at which the effective prediction reaches each
+   geometric value;
+5. writes everything to the output folder: ``sampling/inference_data.nc``,
+   ``summary.json``, ``summary.csv``, ``spectrum.png``, ``learning_coefficient.png``,
+   ``free_energy.png`` and ``report.md``.
+
+A study is a pure function of its configuration and seed: rerunning it in the same folder
+resumes the sampling checkpoint instead of starting over.
+"""
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from ._io import atomic_save_figure, atomic_write_json, atomic_write_text
+
+SUMMARY_JSON = "summary.json"
+SUMMARY_CSV = "summary.csv"
+REPORT = "report.md"
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyConfig:
+    """Everything a study depends on. JSON-serializable; the seed makes it reproducible.
+
+    Attributes:
+        card: model card name or path.
+        overrides: card parameter overrides (e.g. ``{"width": 8}``).
+        n_min, n_max, num_rungs: the ladder is ``[0]`` plus `num_rungs` geometric rungs
+            from `n_min` to `n_max` (the prior rung makes $F$ absolute).
+        chains, warmup, draws, seed, chunk_size, target_accept_prob, max_tree_depth:
+            sampler settings (`efftheory.sample`).
+        kmax: highest mode in the spectrum and kernel (default: from the width).
+        fit_n_min: smallest $n$ entering the $(\\log n)^p$ fit.
+        store_positions: keep every position in the InferenceData (memory: rungs x
+            chains x draws x params x 8 bytes).
+    """
+
+    card: str
+    overrides: dict = dataclasses.field(default_factory=dict)
+    n_min: float = 1.0
+    n_max: float = 1e5
+    num_rungs: int = 16
+    chains: int = 4
+    warmup: int = 500
+    draws: int = 1000
+    seed: int = 0
+    chunk_size: int = 100
+    target_accept_prob: float = 0.9
+    max_tree_depth: int = 10
+    kmax: int | None = None
+    fit_n_min: float = 10.0
+    store_positions: bool = True
+
+    def __post_init__(self):
+        if not (isinstance(self.n_min, int | float) and self.n_min > 0):
+            raise ValueError(f"n_min must be positive (the prior rung n = 0 is added for you), "
+                             f"got {self.n_min!r}.")
+        if not (isinstance(self.n_max, int | float) and self.n_max > self.n_min):
+            raise ValueError(f"n_max must exceed n_min={self.n_min}, got {self.n_max!r}.")
+        if not (isinstance(self.num_rungs, int) and self.num_rungs >= 2):
+            raise ValueError(f"num_rungs must be an integer >= 2, got {self.num_rungs!r}.")
+
+    @property
+    def n_ladder(self) -> np.ndarray:
+        ladder = np.geomspace(self.n_min, self.n_max, self.num_rungs)
+        return np.concatenate([[0.0], ladder])
+
+    def replace(self, **changes) -> "StudyConfig":
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown study settings {sorted(unknown)}; known: "
+                             f"{sorted(f.name for f in dataclasses.fields(self))}.")
+        return dataclasses.replace(self, **changes)
+
+
+#: Named configurations. ``learning-zero-small`` is the CPU main job (about ten minutes on
+#: two cores); ``learning-zero-256-gpu`` is the source post's 256-parameter model up to
+#: n = 1e8 (a GPU preset); ``learning-zero-circle`` the circle variant.
+PRESETS: dict[str, StudyConfig] = {
+    "learning-zero-small": StudyConfig(card="learning-zero-small", n_min=1.0, n_max=1e6,
+                                       num_rungs=15, chains=4, warmup=400, draws=600,
+                                       max_tree_depth=8),
+    "learning-zero-256-gpu": StudyConfig(card="learning-zero-256", n_min=1.0, n_max=1e8,
+                                         num_rungs=33, chains=8, warmup=1000, draws=2000,
+                                         store_positions=False),
+    "learning-zero-circle": StudyConfig(card="learning-zero-circle", n_min=1.0, n_max=1e6,
+                                        num_rungs=19, chains=4, warmup=500, draws=1000),
+}
+
+
+def study_config(card_or_preset: str, **settings) -> StudyConfig:
+    """The preset of that name (or a default config for a card), with `settings` applied."""
+    base = PRESETS.get(card_or_preset, StudyConfig(card=card_or_preset))
+    return base.replace(**settings) if settings else base
+
+
+@dataclasses.dataclass(frozen=True)
+class GeometricValue:
+    """A geometric learning coefficient shown beside the measurement."""
+
+    label: str
+    learning_coefficient: float
+    multiplicity: int
+    source: str
+
+
+def _geometric_values(model) -> list[GeometricValue]:
+    """The geometric learning coefficients recorded on the model's card."""
+    card = getattr(model, "card", None)
+    known = getattr(card, "known_values", ()) if card is not None else ()
+    return [GeometricValue(value.label, float(value.learning_coefficient),
+                           int(value.multiplicity), value.reference)
+            for value in known]
+
+
+def _kernel_eigenvalues(model, kmax: int | None):
+    """Eigenvalues of the prior mode covariance (descending) and the rank cap H."""
+    from ._mode_models import prior_mode_statistics
+
+    network = getattr(model, "network", None)
+    if network is None:
+        return None, None
+    if kmax is None:
+        kmax = max(4 * network.width + 1, 41)
+    statistics = prior_mode_statistics(network, kmax)
+    eigenvalues = np.sort(np.asarray(statistics.eigenvalues, dtype=np.float64))[::-1]
+    return eigenvalues, network.width
+
+
+QUENCHED_DRAWS = 2000
+
+
+def _quenched_prior_average(model, n: np.ndarray, *, seed: int):
+    r"""$\lambda_q(n) = E_{w\sim\varphi}[\tfrac12\sum_j x_j/(1 + x_j)]$ and its MC error.
+
+    The gap $\lambda_{eff} - \lambda_q \ge 0$ is the finite-width fluctuation of the kernel
+    (Jensen); the gap $\lambda_q - \hat\lambda$ is the posterior moving the inner weights.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ._energies import gram_matrix
+
+    network, rule = getattr(model, "network", None), getattr(model, "rule", None)
+    if network is None or rule is None or not hasattr(network, "readout_variance"):
+        return None, None
+    keys = jax.random.split(jax.random.PRNGKey(seed), QUENCHED_DRAWS)
+    positions = jax.vmap(network.sample_prior)(keys)
+    grams = jax.vmap(lambda position: gram_matrix(network, rule, position))(positions)
+    eigenvalues = np.clip(np.asarray(jnp.linalg.eigvalsh(grams)), 0.0, None)
+    scaled = network.readout_variance * eigenvalues  # (draws, width)
+    values = 0.5 * np.sum(n[:, None, None] * scaled / (1.0 + n[:, None, None] * scaled), -1)
+    return values.mean(axis=1), values.std(axis=1, ddof=1) / math.sqrt(QUENCHED_DRAWS)
+
+
+def _posterior_inner_weight_size(model, result):
+    """Posterior mean of |w| over inner weights, per rung (None without stored positions)."""
+    network = getattr(model, "network", None)
+    posterior = result.inference_data.posterior
+    if network is None or "position" not in posterior or not hasattr(network, "unflatten"):
+        return None
+    positions = np.asarray(posterior["position"].values)  # (chain, draw, rung, param)
+    flat = positions.reshape(-1, positions.shape[-2], positions.shape[-1])
+    width, dim = network.width, network.input_dim
+    weights = flat[..., width: width + width * dim].reshape(*flat.shape[:2], width, dim)
+    return np.linalg.norm(weights, axis=-1).mean(axis=(0, 2))
+
+
+def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
+              progress: bool | None = None, **settings) -> dict:
+    """Run (or resume) a study and write its artifacts to `out`; returns the summary dict.
+
+    `config` is a `StudyConfig`, its dict form, or a card/preset name; `settings` override
+    fields. Sampling checkpoints to ``out/checkpoint`` after every chunk, so an interrupted
+    study resumes where it stopped when run again with the same arguments.
+    """
+    from . import sampling
+    from ._cards import load_model
+
+    if isinstance(config, str):
+        config = study_config(config, **settings)
+    elif isinstance(config, dict):
+        # Flat sweep grids name card parameters (width, activation, ...) beside study
+        # settings; whatever is not a study setting is a card override.
+        merged = {**config, **settings}
+        known = {f.name for f in dataclasses.fields(StudyConfig)}
+        overrides = {**merged.pop("overrides", {}),
+                     **{key: merged.pop(key) for key in list(merged) if key not in known}}
+        config = StudyConfig(**merged, overrides=overrides)
+    elif settings:
+        config = config.replace(**settings)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = load_model(config.card, n_max=config.n_max, **config.overrides)
+    eigenvalues, rank_cap = _kernel_eigenvalues(model, config.kmax)
+    geometric = _geometric_values(model)
+
+    checkpoint = out / "checkpoint"
+    sampler_settings = dict(chains=config.chains, draws=config.draws, warmup=config.warmup,
+                            seed=config.seed, chunk_size=config.chunk_size,
+                            target_accept_prob=config.target_accept_prob,
+                            max_tree_depth=config.max_tree_depth,
+                            store_positions=config.store_positions, progress=progress)
+    if (checkpoint / "state.npz").exists():
+        result = sampling.resume(checkpoint, model=model, progress=progress)
+    else:
+        result = sampling.sample(model, config.n_ladder, checkpoint_dir=checkpoint,
+                                 **sampler_settings)
+    result.save(out / "sampling")
+
+    quenched = _quenched_prior_average(model, np.asarray(result.n_ladder), seed=config.seed)
+    summary = summarize(config, model, result, eigenvalues, rank_cap, geometric, quenched)
+    sizes = _posterior_inner_weight_size(model, result)
+    if sizes is not None:
+        for row, size in zip(summary["rungs"], sizes, strict=True):
+            row["posterior_mean_abs_w"] = float(size)
+    write_artifacts(out, summary, eigenvalues)
+    return summary
+
+
+# ------------------------------------------------------------------------------ analysis
+
+
+def summarize(config, model, result, eigenvalues, rank_cap, geometric,
+              quenched=(None, None)) -> dict:
+    """Per-rung table, fits and crossovers as one JSON-ready dict."""
+    from .theory import (
+        free_learning_coefficient,
+        staircase_learning_coefficient,
+    )
+
+    n = np.asarray(result.n_ladder, dtype=np.float64)
+    lam = np.asarray(result.learning_coefficient)
+    lam_se = np.asarray(result.learning_coefficient_mcse)
+    rows = []
+    effective = staircase = None
+    if eigenvalues is not None:
+        effective = np.asarray(free_learning_coefficient(n, eigenvalues, rank_cap=rank_cap))
+        staircase = np.asarray(staircase_learning_coefficient(n, eigenvalues,
+                                                              rank_cap=rank_cap))
+    for index in range(n.size):
+        row = {
+            "n": float(n[index]),
+            "learning_coefficient": _finite(lam[index]),
+            "learning_coefficient_mcse": _finite(lam_se[index]),
+            "free_energy": _finite(result.free_energy[index]),
+            "free_energy_err": _finite(result.free_energy_err[index]),
+            "free_energy_stepping_stone": _finite(result.free_energy_stepping_stone[index]),
+            "effective_learning_coefficient": None if effective is None else
+            float(effective[index]),
+            "effective_staircase": None if staircase is None else float(staircase[index]),
+            "quenched_prior_average": None if quenched[0] is None else
+            float(quenched[0][index]),
+            "quenched_prior_average_se": None if quenched[1] is None else
+            float(quenched[1][index]),
+            "rhat": _finite(result.rhat[index]),
+            "ess_bulk": _finite(result.ess_bulk[index]),
+            "divergences": int(result.divergences[index]),
+        }
+        for value in geometric:
+            row[f"geometric: {value.label}"] = value.learning_coefficient
+        if effective is not None and n[index] > 0 and lam[index] > 0:
+            row["effective_relative_difference"] = float(effective[index] / lam[index] - 1)
+        if quenched[0] is not None and n[index] > 0 and lam[index] > 0:
+            row["quenched_relative_difference"] = float(quenched[0][index] / lam[index] - 1)
+        rows.append(row)
+
+    fits = _fits(n, lam, lam_se, config.fit_n_min)
+    crossovers = _crossovers(eigenvalues, rank_cap, geometric)
+    comparison = _effective_comparison(rows)
+    card = getattr(model, "card", None)
+    return {
+        "config": dataclasses.asdict(config),
+        "model": {"card": config.card, "num_params": int(model.num_params),
+                  "card_metadata": _jsonable_card(card)},
+        "rank_cap": rank_cap,
+        "kernel_eigenvalues": None if eigenvalues is None else [float(v) for v in eigenvalues],
+        "geometric": [dataclasses.asdict(v) for v in geometric],
+        "rungs": rows,
+        "fits": fits,
+        "crossovers": crossovers,
+        "effective_comparison": comparison,
+        "swap_acceptance": [_finite(v) for v in result.swap_acceptance],
+        "round_trips": [int(v) for v in result.round_trips],
+        "diagnostics": list(result.diagnostics),
+    }
+
+
+def _finite(value):
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _jsonable_card(card):
+    if card is None:
+        return None
+    if isinstance(card, dict):
+        return json.loads(json.dumps(card, default=str))
+    if dataclasses.is_dataclass(card):
+        return json.loads(json.dumps(dataclasses.asdict(card), default=str))
+    return str(card)
+
+
+def _fits(n, lam, lam_se, fit_n_min) -> dict:
+    from .theory import fit_log_power, fit_multiplicity
+
+    usable = (n >= max(fit_n_min, math.e)) & (lam > 0) & np.isfinite(lam_se) & (lam_se > 0)
+    fits: dict[str, Any] = {"num_rungs": int(usable.sum()),
+                            "n_range": [float(n[usable].min()), float(n[usable].max())]
+                            if usable.any() else None}
+    if usable.sum() >= 3:
+        power = fit_log_power(n[usable], lam[usable], lam_se[usable])
+        fits["log_power"] = {key: float(value) for key, value in power._asdict().items()}
+        multiplicity = fit_multiplicity(n[usable], lam[usable], lam_se[usable])
+        fits["multiplicity"] = {key: float(value)
+                                for key, value in multiplicity._asdict().items()}
+    return fits
+
+
+def _crossovers(eigenvalues, rank_cap, geometric) -> list[dict]:
+    """n* at which the effective prediction reaches each geometric value."""
+    from .theory import crossover_n
+
+    if eigenvalues is None:
+        return []
+    out = []
+    for value in geometric:
+        entry = {"label": value.label, "learning_coefficient": value.learning_coefficient}
+        for form in ("smooth", "staircase"):
+            try:
+                crossing = crossover_n(eigenvalues, value.learning_coefficient,
+                                       rank_cap=rank_cap, form=form)
+                entry[f"n_star_{form}"] = float(crossing) if crossing < mpmath.mpf(
+                    "1e300") else mpmath.nstr(crossing, 6)
+                entry[f"log10_n_star_{form}"] = float(mpmath.log10(crossing))
+            except ValueError as error:
+                entry[f"n_star_{form}"] = None
+                entry[f"why_no_n_star_{form}"] = str(error)
+        out.append(entry)
+    return out
+
+
+def _effective_comparison(rows) -> dict:
+    """Where the effective prediction tracks the measurement within 10% (and within 3 MCSE)."""
+    within, outside = [], []
+    for row in rows:
+        if "effective_relative_difference" not in row:
+            continue
+        relative = row["effective_relative_difference"]
+        tolerance = max(0.10, 3 * (row["learning_coefficient_mcse"] or 0.0)
+                        / max(row["learning_coefficient"], 1e-300))
+        (within if abs(relative) <= tolerance else outside).append(
+            {"n": row["n"], "relative_difference": relative})
+    return {"tolerance": "max(10%, 3 MCSE)", "within": within, "outside": outside,
+            "all_within": not outside}
+
+
+# ----------------------------------------------------------------------------- artifacts
+
+
+def write_artifacts(out: Path, summary: dict, eigenvalues) -> None:
+    """summary.json, summary.csv, the three figures and report.md (atomic writes)."""
+    from ._plots import plot_free_energy, plot_learning_coefficient, plot_study_spectrum
+
+    atomic_write_json(out / SUMMARY_JSON, summary)
+    columns = list(summary["rungs"][0].keys())
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in summary["rungs"]:
+        writer.writerow({key: "" if row.get(key) is None else row.get(key) for key in columns})
+    atomic_write_text(out / SUMMARY_CSV, buffer.getvalue())
+    import matplotlib.pyplot as plt
+
+    for name, plot in (("spectrum.png", plot_study_spectrum),
+                       ("learning_coefficient.png", plot_learning_coefficient),
+                       ("free_energy.png", plot_free_energy)):
+        figure = plot(summary)
+        atomic_save_figure(figure, out / name, dpi=130)
+        plt.close(figure)
+    atomic_write_text(out / REPORT, render_report(summary))
+
+
+def render_report(summary: dict) -> str:
+    """report.md: the fitted exponent, the crossovers, and every failed diagnostic."""
+    config = summary["config"]
+    lines = [f"# Study: {config['card']}", ""]
+    lines.append(f"Model: `{config['card']}` with {summary['model']['num_params']} parameters"
+                 + (f", overrides {config['overrides']}" if config["overrides"] else "") + ".")
+    lines.append(f"Ladder: n = 0 and {config['num_rungs']} geometric rungs from "
+                 f"{config['n_min']:g} to {config['n_max']:g}; {config['chains']} chains, "
+                 f"{config['warmup']} warmup and {config['draws']} draws per rung; "
+                 f"seed {config['seed']}.")
+    lines += ["", "## Fitted laws", ""]
+    fits = summary["fits"]
+    if "log_power" in fits:
+        power = fits["log_power"]
+        lines.append(f"- λ̂(n) ≈ α (log n)^p over {fits['num_rungs']} rungs with n in "
+                     f"[{fits['n_range'][0]:.3g}, {fits['n_range'][1]:.3g}]: "
+                     f"**p = {power['exponent']:.3f} ± {power['exponent_standard_error']:.3f}**, "
+                     f"α = {power['amplitude']:.4g} ± {power['amplitude_standard_error']:.2g} "
+                     f"(reduced χ² = {power['reduced_chi_squared']:.2f}).")
+        multiplicity = fits["multiplicity"]
+        lines.append(f"- λ̂(n) ≈ λ − (m − 1)/log n: λ = {multiplicity['learning_coefficient']:.3f}"
+                     f" ± {multiplicity['learning_coefficient_standard_error']:.3f}, m = "
+                     f"{multiplicity['multiplicity']:.2f} ± "
+                     f"{multiplicity['multiplicity_standard_error']:.2f} (reduced χ² = "
+                     f"{multiplicity['reduced_chi_squared']:.2f}).")
+    else:
+        lines.append("- Too few rungs with n ≥ fit_n_min and positive λ̂ to fit a law.")
+    lines += ["", "## Geometric values and crossovers", ""]
+    for value in summary["geometric"]:
+        lines.append(f"- {value['label']}: λ = {value['learning_coefficient']:.4g}, "
+                     f"m = {value['multiplicity']} ({value['source']}).")
+    for crossing in summary["crossovers"]:
+        for form in ("smooth", "staircase"):
+            if crossing.get(f"n_star_{form}") is not None:
+                lines.append(f"- The effective prediction ({form}) reaches λ = "
+                             f"{crossing['learning_coefficient']:.4g} ({crossing['label']}) at "
+                             f"n* ≈ 10^{crossing[f'log10_n_star_{form}']:.2f}.")
+            else:
+                lines.append(f"- The effective prediction ({form}) never reaches λ = "
+                             f"{crossing['learning_coefficient']:.4g} ({crossing['label']}): "
+                             f"{crossing.get(f'why_no_n_star_{form}')}")
+    lines += ["", "## Effective prediction against the measurement", ""]
+    comparison = summary["effective_comparison"]
+    lines.append("| n | λ̂ ± MCSE | λ_eff (free theory, rank cap) | λ_eff vs λ̂ | "
+                 "λ_q (quenched prior average) | λ_q vs λ̂ |")
+    lines.append("|---|---|---|---|---|---|")
+    for row in summary["rungs"]:
+        if row["n"] == 0 or row["learning_coefficient"] is None:
+            continue
+        relative = row.get("effective_relative_difference")
+        effective = row["effective_learning_coefficient"]
+        quenched = row.get("quenched_prior_average")
+        quenched_relative = row.get("quenched_relative_difference")
+        lines.append(f"| {row['n']:.3g} | {row['learning_coefficient']:.4g} ± "
+                     f"{row['learning_coefficient_mcse']:.2g} | "
+                     f"{'' if effective is None else f'{effective:.4g}'} | "
+                     f"{'' if relative is None else f'{relative:+.1%}'} | "
+                     f"{'' if quenched is None else f'{quenched:.4g}'} | "
+                     f"{'' if quenched_relative is None else f'{quenched_relative:+.1%}'} |")
+    lines.append("")
+    if comparison["all_within"]:
+        lines.append("The effective prediction tracks λ̂(n) within max(10%, 3 MCSE) at every "
+                     "rung.")
+    else:
+        ns = ", ".join(f"{entry['n']:.3g} ({entry['relative_difference']:+.0%})"
+                       for entry in comparison["outside"])
+        lines.append(f"The effective prediction misses λ̂(n) by more than max(10%, 3 MCSE) at "
+                     f"n = {ns}.")
+        lines.append("")
+        lines.append("Why, in two parts. (1) λ = ½ Σ x/(1 + x) is concave in the kernel, so "
+                     "the free theory, which averages the kernel over the prior before "
+                     "counting modes, bounds the quenched prior average λ_q from above "
+                     "(Jensen): the gap λ_eff − λ_q is the finite-width fluctuation of the "
+                     "kernel. (2) The exact λ(n) averages the same integrand over the "
+                     "*posterior* of the inner weights, which at larger n moves towards "
+                     "weights whose kernel resolves fewer modes (smaller |w|, faster-decaying "
+                     "spectra): the gap λ_q − λ̂ is that posterior shift.")
+        sizes = [(row["n"], row["posterior_mean_abs_w"]) for row in summary["rungs"]
+                 if row.get("posterior_mean_abs_w") is not None]
+        if sizes:
+            lines.append("")
+            lines.append("Measured posterior mean |w| of the inner weights: "
+                         + ", ".join(f"{size:.3f} at n = {n:.3g}" for n, size in sizes) + ".")
+    lines += ["", "## Diagnostics", ""]
+    if summary["diagnostics"]:
+        lines += [f"- {message}" for message in summary["diagnostics"]]
+    else:
+        lines.append("All diagnostics passed (R-hat ≤ 1.01, bulk ESS ≥ 400, no divergences, "
+                     "every swap pair accepting ≥ 10%).")
+    lines += ["", "Swap acceptance per neighbour pair: "
+              + ", ".join("n/a" if v is None else f"{v:.2f}"
+                          for v in summary["swap_acceptance"]) + ".",
+              f"Replica round trips per chain: {summary['round_trips']}.", ""]
+    lines.append("Figures: `spectrum.png`, `learning_coefficient.png`, `free_energy.png`. "
+                 "Numbers: `summary.json`, `summary.csv`. Draws: `sampling/inference_data.nc`.")
+    return "\n".join(lines) + "\n"

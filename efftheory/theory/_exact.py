@@ -1,0 +1,319 @@
+r"""Exact references: $F(n) = -\log Z(n)$ and $\lambda(n) = dF/d\log n$ where they exist.
+
+$$Z(n) = \int e^{-n(L(\theta) - L_0)}\varphi(\theta)\,d\theta, \qquad
+  \lambda(n) = n\,E_n[L - L_0] = -\frac{d\log Z}{d\log n}.$$
+
+Which models have one, and how it is computed (all vectorized over an array of $n$):
+
+* free field theory: $F = \tfrac12\sum_j\log(1 + n\mu_j)$ in closed form (SPEC §4);
+  regular models likewise with $\mu_i = c_i s^2$;
+* scale-mixture correction: $Z = \prod_j E_{s_j}[(1 + ns_j)^{-1/2}]$, each a 1-D
+  trapezoid rule in $\log s_j$ (the integrand is analytic in a strip of width $\pi$, so
+  the rule converges exponentially);
+* two-layer networks of width 1 and 2 (target zero, no bias): the collapsed form
+  $Z = E_w[\det(I + n s_a^2 G(w))^{-1/2}]$ (SPEC §3) by quadrature over $w$ in
+  coordinates that resolve the structure near the degenerate set: $w = e^y$ (width 1);
+  $w_1 = \pm e^y$, $w_2 = \pm e^y t$ with $t = 1/(1 + e^{-v})$ (width 2, both
+  $t \to 0$: a dead unit, and $t \to 1$: two equal units, are log-resolved) — the sharp
+  structure at $|w| \sim n^{-1/2}$ becomes a smooth shift in $y$. $G$ itself by
+  Gauss–Legendre panels in $x$ (split at 0, so kinks like relu's are integrated exactly);
+* normal crossing $L = \prod w_i^{2k_i}$ with at most two active variables: nested 1-D
+  rules, the inner one in closed form when $k = 1$
+  ($E_w[e^{-cw^2}] = (1 + 2cs^2)^{-1/2}$);
+* $\min(|x|, |y|)$: $Z = \int_0^\infty 4\phi_s(t)\operatorname{erfc}(t/(s\sqrt2))
+  e^{-nt}dt$ (the law of $\min(|x|,|y|)$), in $\log t$.
+
+Everything else raises `ExactReferenceUnavailable` naming the reason.
+"""
+
+import math
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.special
+
+from .._mode_models import FreeFieldModel, ScaleMixtureModel
+from .._models import CollapsedNetworkModel, NetworkModel
+from .._toy_models import MinAbsModel, NormalCrossingModel, RegularModel
+from ._effective import free_free_energy, free_learning_coefficient
+
+__all__ = ["ExactReferenceUnavailable", "free_energy", "learning_coefficient"]
+
+_LOG_STEP = 0.05
+
+
+class ExactReferenceUnavailable(ValueError):
+    """No exact $Z(n)$ is known (or implemented) for this model; the message says why."""
+
+
+def free_energy(model, n) -> np.ndarray | float:
+    r"""Exact $F(n) = -\log Z(n)$ (with $L_0$ subtracted) for `model`, shaped like `n`."""
+    return _evaluate(model, n)[0]
+
+
+def learning_coefficient(model, n) -> np.ndarray | float:
+    r"""Exact $\lambda(n) = dF/d\log n = n E_n[L - L_0]$ for `model`, shaped like `n`."""
+    return _evaluate(model, n)[1]
+
+
+def has_exact_reference(model) -> bool:
+    """Whether `free_energy` / `learning_coefficient` can be computed for `model`."""
+    try:
+        _method(model)
+    except ExactReferenceUnavailable:
+        return False
+    return True
+
+
+def _evaluate(model, n):
+    method = _method(model)
+    n_array = np.asarray(n, dtype=np.float64)
+    if not np.all(np.isfinite(n_array)) or np.any(n_array <= 0):
+        raise ValueError("n must be finite and > 0.")
+    flat = n_array.reshape(-1)
+    energy, coefficient = method(model, flat)
+    energy, coefficient = energy.reshape(n_array.shape), coefficient.reshape(n_array.shape)
+    if n_array.ndim == 0:
+        return float(energy), float(coefficient)
+    return energy, coefficient
+
+
+def _method(model) -> Callable:
+    if isinstance(model, FreeFieldModel):
+        return _free_field
+    if isinstance(model, RegularModel):
+        return _regular
+    if isinstance(model, ScaleMixtureModel):
+        return _scale_mixture
+    if isinstance(model, NormalCrossingModel):
+        active = [k for k in model.exponents if k > 0]
+        if len(active) > 2:
+            raise ExactReferenceUnavailable(
+                f"normal crossing with {len(active)} active variables: only up to two are "
+                "integrated exactly (nested 1-D quadrature).")
+        return _normal_crossing
+    if isinstance(model, MinAbsModel):
+        return _min_abs
+    if isinstance(model, NetworkModel | CollapsedNetworkModel):
+        _check_network(model)
+        return _network
+    raise ExactReferenceUnavailable(
+        f"no exact free energy is known for {type(model).__name__}: exact references exist "
+        "for the free field and scale-mixture mode models, regular and normal-crossing "
+        "models (<= 2 active variables), min(|x|,|y|), and two-layer networks of width 1 or "
+        "2 learning zero.")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _log_grid(center: float, lower: float, upper: float, step: float = _LOG_STEP):
+    """Trapezoid nodes $y$ on $[c + lower, c + upper]$ and the step."""
+    count = int(math.ceil((upper - lower) / step)) + 1
+    return center + np.linspace(lower, upper, count), (upper - lower) / (count - 1)
+
+
+def _radial_rule(dim: int, scale: float):
+    r"""Nodes $r$ and weights for $E[f(|w|)]$, $w \sim N(0, s^2 I_d)$, in $y = \log r$."""
+    y, step = _log_grid(math.log(scale), -40.0 / dim, math.log(12.0))
+    radius = np.exp(y)
+    log_density = (math.log(2.0) + dim * (y - math.log(scale)) - radius**2 / (2 * scale**2)
+                   - (dim / 2) * math.log(2.0) - scipy.special.gammaln(dim / 2))
+    return radius, step * np.exp(log_density)
+
+
+def _from_terms(weights, factor, integrand):
+    """$F = -\\log\\sum W f$, $\\lambda = \\sum W f g/\\sum W f$ over the last axis."""
+    partition = np.sum(weights * factor, axis=-1)
+    return -np.log(partition), np.sum(weights * factor * integrand, axis=-1) / partition
+
+
+# ----------------------------------------------------------------------- closed forms
+
+
+def _free_field(model, n):
+    eigenvalues = np.asarray(model.eigenvalues)
+    return (np.asarray(free_free_energy(n, eigenvalues)),
+            np.asarray(free_learning_coefficient(n, eigenvalues)))
+
+
+def _regular(model, n):
+    eigenvalues = np.asarray(model.curvatures) * model.prior_scale**2
+    return (np.asarray(free_free_energy(n, eigenvalues)),
+            np.asarray(free_learning_coefficient(n, eigenvalues)))
+
+
+# ------------------------------------------------------------------------ scale mixture
+
+
+def _gamma_mode(shape: float, mean: float, n):
+    r"""$-\log E[(1+ns)^{-1/2}]$ and its $d/d\log n$ for $s \sim \mathrm{Gamma}(\alpha,
+    \text{mean } \mu)$, trapezoid in $y = \log s$."""
+    width = 1.0 / math.sqrt(shape)
+    lower = -max(45.0 / shape, 10.0 * width)
+    upper = max(math.log(45.0 / shape + 1.0) + 1.0, 10.0 * width)
+    y, _ = _log_grid(math.log(mean), lower, upper, min(width, 1.0) / 10.0)
+    # log density of y = log s up to a constant (self-normalized below)
+    log_density = shape * y - shape * np.exp(y) / mean
+    weights = np.exp(log_density - log_density.max())
+    weights /= weights.sum()
+    scaled = n[:, None] * np.exp(y)[None, :]
+    return _from_terms(weights, (1.0 + scaled) ** -0.5, 0.5 * scaled / (1.0 + scaled))
+
+
+def _scale_mixture(model, n):
+    energy, coefficient = np.zeros_like(n), np.zeros_like(n)
+    for shape, mean in zip(np.asarray(model.shapes), np.asarray(model.eigenvalues), strict=True):
+        mode_energy, mode_coefficient = _gamma_mode(float(shape), float(mean), n)
+        energy, coefficient = energy + mode_energy, coefficient + mode_coefficient
+    return energy, coefficient
+
+
+# ----------------------------------------------------------------------- normal crossing
+
+
+def _power_expectation(exponent: int, scale: float, c):
+    r"""$g(c) = E[e^{-cw^{2k}}]$ and $c\,E[w^{2k}e^{-cw^{2k}}]$ for $w \sim N(0, s^2)$."""
+    if exponent == 1:
+        base = 1.0 + 2.0 * c * scale**2
+        return base**-0.5, c * scale**2 * base**-1.5
+    radius, weights = _radial_rule(1, scale)
+    power = radius ** (2 * exponent)
+    decay = np.exp(-c[..., None] * power)
+    return decay @ weights, (c[..., None] * power * decay) @ weights
+
+
+def _normal_crossing(model, n):
+    active = [k for k in model.exponents if k > 0]
+    scale = model.prior_scale
+    if len(active) == 1:
+        factor, derivative = _power_expectation(active[0], scale, n)
+        return -np.log(factor), derivative / factor
+    # Outer variable k1 by quadrature in log|w|, inner k2 exactly or by quadrature.
+    first, second = sorted(active, reverse=True)[0], sorted(active, reverse=True)[1]
+    radius, weights = _radial_rule(1, scale)
+    strength = n[:, None] * radius[None, :] ** (2 * first)
+    inner, inner_derivative = _power_expectation(second, scale, strength)
+    partition = inner @ weights
+    return -np.log(partition), (inner_derivative @ weights) / partition
+
+
+# ----------------------------------------------------------------------------- min |x|
+
+
+def _min_abs(model, n):
+    scale = model.prior_scale
+    y, step = _log_grid(math.log(scale), -40.0, math.log(12.0))
+    t = np.exp(y)
+    density = 4.0 * np.exp(-t**2 / (2 * scale**2)) / math.sqrt(2 * math.pi * scale**2) * \
+        scipy.special.erfc(t / (scale * math.sqrt(2.0)))
+    weights = step * t * density
+    scaled = n[:, None] * t[None, :]
+    return _from_terms(weights, np.exp(-scaled), scaled)
+
+
+# ---------------------------------------------------------------------------- networks
+
+
+def _check_network(model):
+    network = model.network
+    reasons = []
+    if network.width > 2:
+        reasons.append(f"width {network.width} > 2 (the collapsed integral is "
+                       f"{network.width * network.input_dim}-dimensional)")
+    if getattr(model, "target", None) is not None:
+        reasons.append("a nonzero target")
+    if network.bias:
+        reasons.append("biases")
+    if network.width == 2 and network.input_dim > 1:
+        reasons.append(f"width 2 with {network.input_dim}-dimensional inputs")
+    if reasons:
+        raise ExactReferenceUnavailable(
+            "no exact reference for this network: " + ", ".join(reasons) + ". Exact Z(n) "
+            "is computed for widths 1 and 2 learning zero without bias (width 2: "
+            "one-dimensional inputs).")
+
+
+def _line_rule(measure_name: str):
+    """Gauss–Legendre panels for $E_q$ on a line, split at $x = 0$."""
+    if measure_name == "gaussian":
+        edges, per_panel = np.arange(-10.0, 10.0 + 1e-9, 0.5), 20
+    else:
+        edges, per_panel = np.linspace(-1.0, 1.0, 17), 20
+    unit_nodes, unit_weights = scipy.special.roots_legendre(per_panel)
+    half = np.diff(edges)[:, None] / 2
+    nodes = (edges[:-1, None] + half * (unit_nodes + 1.0)).ravel()
+    weights = (half * unit_weights).ravel()
+    if measure_name == "gaussian":
+        weights = weights * np.exp(-nodes**2 / 2) / math.sqrt(2 * math.pi)
+    else:
+        weights = weights / 2.0
+    return nodes, weights
+
+
+def _gram_entry(function, nodes, weights, first, second):
+    r"""$E_q[\sigma(w_1 x)\sigma(w_2 x)]$ for arrays $w_1, w_2$ (chunked)."""
+    first, second = np.broadcast_arrays(np.asarray(first, float), np.asarray(second, float))
+    flat_first, flat_second = first.ravel(), second.ravel()
+    out = np.empty(flat_first.size)
+    nodes, weights = jnp.asarray(nodes), jnp.asarray(weights)
+    for start in range(0, flat_first.size, 4096):
+        stop = min(start + 4096, flat_first.size)
+        out[start:stop] = np.asarray(_gram_kernel(function, jnp.asarray(flat_first[start:stop]),
+                                                  jnp.asarray(flat_second[start:stop]),
+                                                  nodes, weights))
+    return out.reshape(first.shape)
+
+
+@jax.jit(static_argnums=0)
+def _gram_kernel(function, first, second, nodes, weights):
+    return (function(first[:, None] * nodes) * function(second[:, None] * nodes)) @ weights
+
+
+def _network(model, n):
+    network = model.network
+    function = network.activation.function
+    variance = network.readout_variance
+    scale = network.weight_scale
+    if network.width == 1:
+        radius, weights = _radial_rule(network.input_dim, scale)
+        if network.measure.name == "circle":
+            angles = 2 * np.pi * np.arange(2048) / 2048
+            gram = _gram_entry(function, np.cos(angles), np.full(2048, 1 / 2048), radius,
+                               radius)
+        else:
+            nodes, line_weights = _line_rule(network.measure.name)
+            gram = _gram_entry(function, nodes, line_weights, radius, radius)
+        scaled = n[:, None] * variance * gram[None, :]
+        return _from_terms(weights, (1.0 + scaled) ** -0.5, 0.5 * scaled / (1.0 + scaled))
+    # Width 2, d = 1: w1 = e^y, w2 = ±e^y t, t = logistic(v); x -> -x covers the other signs.
+    nodes, line_weights = _line_rule(network.measure.name)
+    y, step_y = _log_grid(math.log(scale), -20.0, math.log(12.0), 0.08)
+    v, step_v = _log_grid(0.0, -36.0, 36.0, 0.12)
+    big = np.exp(y)[:, None]
+    ratio = (1.0 / (1.0 + np.exp(-v)))[None, :]
+    small = big * ratio
+    density = np.exp(-(big**2 + small**2) / (2 * scale**2)) / (2 * np.pi * scale**2)
+    # dw1 dw2 = a da dt = a^2 t (1 - t) dy dv; x2 for the swap, x2 for (w1, w2) -> (-w1, -w2)
+    weights = 4.0 * step_y * step_v * density * big**2 * ratio * (1.0 - ratio)
+    first_diagonal = _gram_entry(function, nodes, line_weights, big, big)
+    second_diagonal = _gram_entry(function, nodes, line_weights, small, small)
+    terms, partition_terms = [], []
+    for sign in (1.0, -1.0):
+        off = _gram_entry(function, nodes, line_weights, big, sign * small)
+        trace = variance * (first_diagonal + second_diagonal)
+        determinant = variance**2 * (first_diagonal * second_diagonal - off**2)
+        terms.append((trace.ravel(), np.maximum(determinant, 0.0).ravel()))
+        partition_terms.append(weights.ravel())
+    trace = np.concatenate([t for t, _ in terms])
+    determinant = np.concatenate([d for _, d in terms])
+    flat_weights = np.concatenate(partition_terms)
+    energy, coefficient = np.empty_like(n), np.empty_like(n)
+    for index, value in enumerate(n):
+        total = 1.0 + value * trace + value**2 * determinant
+        factor = total**-0.5
+        integrand = 0.5 * (value * trace + 2.0 * value**2 * determinant) / total
+        energy[index], coefficient[index] = _from_terms(flat_weights, factor, integrand)
+    return energy, coefficient
