@@ -107,7 +107,7 @@ class StudyConfig:
 PRESETS: dict[str, StudyConfig] = {
     "learning-zero-small": StudyConfig(card="learning-zero-small", n_min=1.0, n_max=1e6,
                                        num_rungs=15, chains=4, warmup=400, draws=600,
-                                       max_tree_depth=8),
+                                       max_tree_depth=8, target_accept_prob=0.95),
     "learning-zero-256-gpu": StudyConfig(card="learning-zero-256", n_min=1.0, n_max=1e8,
                                          num_rungs=33, chains=8, warmup=1000, draws=2000,
                                          store_positions=False),
@@ -142,17 +142,19 @@ def _geometric_values(model) -> list[GeometricValue]:
 
 
 def _kernel_eigenvalues(model, kmax: int | None):
-    """Eigenvalues of the prior mode covariance (descending) and the rank cap H."""
-    from ._mode_models import prior_mode_statistics
+    """Eigenvalues of the prior mode covariance (descending), the rank cap H, and the
+    float64 floor below which eigenvalues were dropped (None if none were)."""
+    from ._mode_models import DEFAULT_EIGENVALUE_FLOOR, prior_mode_statistics
 
     network = getattr(model, "network", None)
     if network is None:
-        return None, None
+        return None, None, None
     if kmax is None:
         kmax = max(4 * network.width + 1, 41)
     statistics = prior_mode_statistics(network, kmax)
     eigenvalues = np.sort(np.asarray(statistics.eigenvalues, dtype=np.float64))[::-1]
-    return eigenvalues, network.width
+    floor = (DEFAULT_EIGENVALUE_FLOOR * eigenvalues[0]) if statistics.num_dropped else None
+    return eigenvalues, network.width, floor
 
 
 QUENCHED_DRAWS = 2000
@@ -220,7 +222,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = load_model(config.card, n_max=config.n_max, **config.overrides)
-    eigenvalues, rank_cap = _kernel_eigenvalues(model, config.kmax)
+    eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
     geometric = _geometric_values(model)
 
     checkpoint = out / "checkpoint"
@@ -237,7 +239,8 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     result.save(out / "sampling")
 
     quenched = _quenched_prior_average(model, np.asarray(result.n_ladder), seed=config.seed)
-    summary = summarize(config, model, result, eigenvalues, rank_cap, geometric, quenched)
+    summary = summarize(config, model, result, eigenvalues, rank_cap, geometric, quenched,
+                        eigenvalue_floor=floor)
     sizes = _posterior_inner_weight_size(model, result)
     if sizes is not None:
         for row, size in zip(summary["rungs"], sizes, strict=True):
@@ -250,7 +253,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
 
 
 def summarize(config, model, result, eigenvalues, rank_cap, geometric,
-              quenched=(None, None)) -> dict:
+              quenched=(None, None), eigenvalue_floor=None) -> dict:
     """Per-rung table, fits and crossovers as one JSON-ready dict."""
     from .theory import (
         free_learning_coefficient,
@@ -294,7 +297,7 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
         rows.append(row)
 
     fits = _fits(n, lam, lam_se, config.fit_n_min)
-    crossovers = _crossovers(eigenvalues, rank_cap, geometric)
+    crossovers = _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor)
     comparison = _effective_comparison(rows)
     card = getattr(model, "card", None)
     return {
@@ -303,6 +306,7 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
                   "card_metadata": _jsonable_card(card)},
         "rank_cap": rank_cap,
         "kernel_eigenvalues": None if eigenvalues is None else [float(v) for v in eigenvalues],
+        "kernel_eigenvalue_floor": eigenvalue_floor,
         "geometric": [dataclasses.asdict(v) for v in geometric],
         "rungs": rows,
         "fits": fits,
@@ -345,8 +349,12 @@ def _fits(n, lam, lam_se, fit_n_min) -> dict:
     return fits
 
 
-def _crossovers(eigenvalues, rank_cap, geometric) -> list[dict]:
-    """n* at which the effective prediction reaches each geometric value."""
+def _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor=None) -> list[dict]:
+    """n* at which the effective prediction reaches each geometric value.
+
+    Eigenvalues below the float64 floor (`eigenvalue_floor`) are not known; a value that
+    needs them is reached, if at all, only beyond n = 1/floor: reported as a lower bound.
+    """
     from .theory import crossover_n
 
     if eigenvalues is None:
@@ -354,6 +362,21 @@ def _crossovers(eigenvalues, rank_cap, geometric) -> list[dict]:
     out = []
     for value in geometric:
         entry = {"label": value.label, "learning_coefficient": value.learning_coefficient}
+        unresolved = (eigenvalue_floor is not None and rank_cap is not None
+                      and 2 * value.learning_coefficient > len(eigenvalues)
+                      and len(eigenvalues) < rank_cap)
+        if unresolved:
+            bound = 1.0 / eigenvalue_floor
+            entry["n_star_lower_bound"] = bound
+            entry["log10_n_star_lower_bound"] = math.log10(bound)
+            needed = math.ceil(2 * value.learning_coefficient)
+            entry["why_lower_bound"] = (
+                f"λ = {value.learning_coefficient:g} needs {needed} resolved modes, but only "
+                f"{len(eigenvalues)} kernel eigenvalues lie above the "
+                f"float64 floor {eigenvalue_floor:.3g} (1e-13 of the largest): each further mode "
+                f"counts only for n > {bound:.3g}")
+            out.append(entry)
+            continue
         for form in ("smooth", "staircase"):
             try:
                 crossing = crossover_n(eigenvalues, value.learning_coefficient,
@@ -441,6 +464,12 @@ def render_report(summary: dict) -> str:
         lines.append(f"- {value['label']}: λ = {value['learning_coefficient']:.4g}, "
                      f"m = {value['multiplicity']} ({value['source']}).")
     for crossing in summary["crossovers"]:
+        if "n_star_lower_bound" in crossing:
+            lines.append(f"- The effective prediction reaches λ = "
+                         f"{crossing['learning_coefficient']:.4g} ({crossing['label']}) only "
+                         f"beyond n* > 10^{crossing['log10_n_star_lower_bound']:.1f}: "
+                         f"{crossing['why_lower_bound']}.")
+            continue
         for form in ("smooth", "staircase"):
             if crossing.get(f"n_star_{form}") is not None:
                 lines.append(f"- The effective prediction ({form}) reaches λ = "

@@ -335,7 +335,7 @@ def test_benchmark_script_smoke(tmp_path):
     script = Path(__file__).parents[1] / "experiments" / "benchmark_tempering.py"
     completed = subprocess.run(
         [sys.executable, str(script), str(tmp_path), "--draws", "8", "--warmup", "8",
-         "--chains", "2", "--rungs", "3", "--n-max", "10"],
+         "--chains", "2", "--rungs", "3", "--n-max", "10", "--width", "2"],
         env={**os.environ, "CI": "1"}, timeout=300, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr[-2000:]
     table = json.loads((tmp_path / "benchmark_tempering.json").read_text())
