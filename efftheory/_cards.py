@@ -379,13 +379,19 @@ def load_model(name_or_path, **overrides):
         parameters = {**parameters, **overrides}
         changed = {k for k, v in overrides.items() if card.parameters.get(k) != v}
         known = []
+        neutral = {"n_max", "form", "num_modes"}
         for value in card.known_values:
-            if value.catalogue:
+            # A catalogue formula is recomputed when only its own arguments changed (width
+            # for tanh_zero_rlct); any other change (activation, measure, ...) leaves the
+            # formula's hypotheses, so the value is dropped rather than mislabelled.
+            arguments = {re.match(r"\w+", source).group(0)
+                         for _, source in value.arguments if isinstance(source, str)}
+            if value.catalogue and not changed - neutral - arguments:
                 rlct = catalogue_value(value, parameters)
                 known.append(dataclasses.replace(value, learning_coefficient=rlct
                                                  .learning_coefficient,
                                                  multiplicity=rlct.multiplicity))
-            elif not changed - {"n_max", "form", "num_modes"}:
+            elif not changed - neutral:
                 known.append(value)
         card = dataclasses.replace(
             card, parameter_items=tuple((k, _freeze(v)) for k, v in parameters.items()),

@@ -125,3 +125,14 @@ def test_listing():
     table = format_model_table()
     assert "polynomial-machine-15" in table and "130/23" in table
     assert dataclasses.is_dataclass(load_card("min-abs"))
+
+
+def test_overrides_outside_a_formula_drop_its_known_values():
+    # tanh_zero_rlct depends on the width only: a width override recomputes it...
+    values = {v.label: v for v in load_model("learning-zero-small", width=4).card.known_values}
+    assert any(v.learning_coefficient == 1 and v.multiplicity == 2 for v in values.values())
+    # ...but another activation leaves the formula's hypotheses (relu units without bias
+    # are rank 2, so not even H/2 holds): nothing is claimed.
+    assert load_model("learning-zero-small", activation="relu").card.known_values == ()
+    # A different parameterization of the same model keeps them.
+    assert len(load_model("learning-zero-small", form="collapsed").card.known_values) == 2
