@@ -312,14 +312,41 @@ def _project_jit(function, kmax, alpha, beta, nodes, log_weights, w, b):
     return values, rounding + 10.0 ** (-_FLOAT64_DIGITS) * scale
 
 
+_CIRCLE_BATCH_FLOATS = 1 << 23  # samples per FFT batch (64 MB of float64)
+
+
 def _circle_float64(activation, flat_w, flat_b, kmax):
-    size = max(64, 1 << (4 * (kmax + 1) - 1).bit_length())
+    """DFT coefficients, units in memory-bounded batches, each sized to its own decay."""
+    values = np.zeros((flat_w.size, kmax + 1))
+    error = np.zeros((flat_w.size, kmax + 1))
+    size = _circle_start_size(activation, flat_w, flat_b, kmax)
+    batch = max(1, _CIRCLE_BATCH_FLOATS // size)
+    for start in range(0, flat_w.size, batch):
+        rows = slice(start, start + batch)
+        values[rows], error[rows] = _circle_batch(activation, flat_w[rows], flat_b[rows], kmax,
+                                                  size)
+    return values, error
+
+
+def _circle_start_size(activation, flat_w, flat_b, kmax) -> int:
+    """Enough points that aliasing from beyond M/2 is below 1e-16 by the predicted decay
+    (meromorphic activations); otherwise 4 (kmax + 1), doubled until the tail is small."""
+    size = 4 * (kmax + 1)
+    if activation.analyticity == "meromorphic" and flat_w.size:
+        rate = min(_decay_rate(activation, CircleMeasure(), float(w), float(b))
+                   for w, b in zip(flat_w, flat_b, strict=True))
+        size = max(size, 2 * (kmax + 1) + 2 * int(math.ceil(
+            (_FLOAT64_DIGITS + 1) * math.log(10) / max(rate, 1e-3))) + 16)
+    return max(64, 1 << (size - 1).bit_length())
+
+
+def _circle_batch(activation, flat_w, flat_b, kmax, size):
     while True:
         values, tail, rounding = _circle_fft(activation.function, size, jnp.asarray(flat_w),
                                              jnp.asarray(flat_b))
         scale = np.max(np.abs(np.asarray(values[:, :1])), axis=-1, keepdims=True) + 1.0
         converged = np.all(np.asarray(tail) <= 10.0 ** (-_FLOAT64_DIGITS) * scale.ravel())
-        if converged or size >= 1 << 20:
+        if converged or size * len(flat_w) >= 16 * _CIRCLE_BATCH_FLOATS or size >= 1 << 20:
             break
         size *= 2
     values = np.asarray(values)[:, : kmax + 1]
