@@ -70,6 +70,6 @@ def test_gauss_legendre_weights_to_full_precision():
     nodes, weights = gauss_legendre(200)
     with mpmath.workdps(30):
         exact_nodes, exact_weights = mpmath.gauss_quadrature(200, "legendre")
-    order = np.argsort([float(x) for x in exact_nodes])
-    exact_weights = np.array([float(exact_weights[i]) for i in order])
+    exact_nodes = np.array([float(x) for x in exact_nodes])
+    exact_weights = np.array([float(w) for w in exact_weights])[np.argsort(exact_nodes)]
     np.testing.assert_allclose(weights, exact_weights, rtol=2e-13)
