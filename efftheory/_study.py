@@ -107,7 +107,7 @@ class StudyConfig:
 PRESETS: dict[str, StudyConfig] = {
     "learning-zero-small": StudyConfig(card="learning-zero-small", n_min=1.0, n_max=1e6,
                                        num_rungs=15, chains=4, warmup=400, draws=600,
-                                       max_tree_depth=8, target_accept_prob=0.95),
+                                       max_tree_depth=8, target_accept_prob=0.9),
     "learning-zero-256-gpu": StudyConfig(card="learning-zero-256", n_min=1.0, n_max=1e8,
                                          num_rungs=33, chains=8, warmup=1000, draws=2000,
                                          store_positions=False),
