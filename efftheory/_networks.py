@@ -65,7 +65,9 @@ class TwoLayerNetwork(eqx.Module):
         bias: include biases $b_i$ (default off: $b_i = 0$, not parameters).
         scaling: ``"standard"``, ``"ntk"`` or ``"mean_field"`` (readout variance
             $\rho^2$, $\rho^2/H$, $\rho^2/H^2$).
-        readout_scale, weight_scale, bias_scale: $\rho$, $s_w$, $s_b$ (default 1).
+        readout_scale: $\rho$ (default 1).
+        weight_scale: $s_w$ (default 1).
+        bias_scale: $s_b$ (default 1).
     """
 
     width: int = eqx.field(static=True)
