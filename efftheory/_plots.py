@@ -51,11 +51,20 @@ def plot_spectrum(result):
     return figure
 
 
-def _positive_rungs(summary):
-    rows = [row for row in summary["rungs"] if row["n"] > 0 and
-            row["learning_coefficient"] is not None]
+def _measurement_figure(summary, key: str, error_key: str, label: str):
+    """A figure with one measured quantity per rung (n > 0) as error bars against log n.
+
+    Returns the figure, its axis, the rungs' n, values and errors, and a fine n grid for
+    the prediction curves drawn over them.
+    """
+    rows = [row for row in summary["rungs"] if row["n"] > 0 and row[key] is not None]
     n = np.array([row["n"] for row in rows])
-    return rows, n
+    values = np.array([row[key] for row in rows])
+    errors = np.array([row[error_key] or 0.0 for row in rows])
+    figure, axis = plt.subplots(figsize=(7.2, 4.6), constrained_layout=True)
+    axis.errorbar(np.log(n), values, yerr=errors, fmt="o", ms=4, color="black", capsize=2,
+                  label=label, zorder=5)
+    return figure, axis, rows, n, values, errors, np.geomspace(n.min(), n.max(), 400)
 
 
 def plot_study_spectrum(summary):
@@ -91,13 +100,9 @@ def plot_learning_coefficient(summary):
     and staircase), the $(\log n)^p$ fit and the geometric values."""
     from .theory import free_learning_coefficient, staircase_learning_coefficient
 
-    rows, n = _positive_rungs(summary)
-    lam = np.array([row["learning_coefficient"] for row in rows])
-    err = np.array([row["learning_coefficient_mcse"] or 0.0 for row in rows])
-    figure, axis = plt.subplots(figsize=(7.2, 4.6), constrained_layout=True)
-    axis.errorbar(np.log(n), lam, yerr=err, fmt="o", ms=4, color="black", capsize=2,
-                  label=r"measured $\hat\lambda(n)$ ± MCSE", zorder=5)
-    grid = np.geomspace(n.min(), n.max(), 400)
+    figure, axis, rows, n, lam, err, grid = _measurement_figure(
+        summary, "learning_coefficient", "learning_coefficient_mcse",
+        r"measured $\hat\lambda(n)$ ± MCSE")
     eigenvalues = summary.get("kernel_eigenvalues")
     if eigenvalues:
         cap = summary.get("rank_cap")
@@ -136,14 +141,8 @@ def plot_free_energy(summary):
     $\lambda\log n - (m-1)\log\log n + c$ (c matched at the top rung)."""
     from .theory import asymptotic_free_energy, free_free_energy
 
-    rows = [row for row in summary["rungs"] if row["n"] > 0 and row["free_energy"] is not None]
-    n = np.array([row["n"] for row in rows])
-    free = np.array([row["free_energy"] for row in rows])
-    err = np.array([row["free_energy_err"] or 0.0 for row in rows])
-    figure, axis = plt.subplots(figsize=(7.2, 4.6), constrained_layout=True)
-    axis.errorbar(np.log(n), free, yerr=err, fmt="o", ms=4, color="black", capsize=2,
-                  label=r"$F(n)$, thermodynamic integration", zorder=5)
-    grid = np.geomspace(n.min(), n.max(), 400)
+    figure, axis, _, n, free, _, grid = _measurement_figure(
+        summary, "free_energy", "free_energy_err", r"$F(n)$, thermodynamic integration")
     eigenvalues = summary.get("kernel_eigenvalues")
     if eigenvalues:
         axis.plot(np.log(grid), free_free_energy(grid, eigenvalues,
