@@ -2,11 +2,16 @@
 
 import math
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # efftheory writes files; it never opens windows.
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+# Figures are built as `Figure` objects, outside pyplot's global state: efftheory never
+# switches the caller's backend, and a notebook still displays the figures it returns.
+from matplotlib.figure import Figure
+
+
+def _figure(figsize, rows: int = 1, columns: int = 1):
+    figure = Figure(figsize=figsize, layout="constrained")
+    return figure, figure.subplots(rows, columns)
 
 
 def plot_spectrum(result):
@@ -18,7 +23,7 @@ def plot_spectrum(result):
     """
     k = np.arange(result.kmax + 1)
     gaussian = result.measure == "gaussian"
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    figure, axes = _figure((11, 4.2), 1, 2)
     for axis, abscissa, label in ((axes[0], k, "k"),
                                   (axes[1], np.sqrt(k) if gaussian else k.astype(float),
                                    r"$\sqrt{k}$" if gaussian else "k")):
@@ -61,7 +66,7 @@ def _measurement_figure(summary, key: str, error_key: str, label: str):
     n = np.array([row["n"] for row in rows])
     values = np.array([row[key] for row in rows])
     errors = np.array([row[error_key] or 0.0 for row in rows])
-    figure, axis = plt.subplots(figsize=(7.2, 4.6), constrained_layout=True)
+    figure, axis = _figure((7.2, 4.6))
     axis.errorbar(np.log(n), values, yerr=errors, fmt="o", ms=4, color="black", capsize=2,
                   label=label, zorder=5)
     return figure, axis, rows, n, values, errors, np.geomspace(n.min(), n.max(), 400)
@@ -70,7 +75,7 @@ def _measurement_figure(summary, key: str, error_key: str, label: str):
 def plot_study_spectrum(summary):
     r"""Kernel eigenvalues $\mu_j$ against $j$, with the resolution thresholds $1/n$ of the
     ladder: a mode counts once $n\mu_j > 1$."""
-    figure, axis = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    figure, axis = _figure((6.4, 4.2))
     eigenvalues = summary.get("kernel_eigenvalues")
     if eigenvalues:
         values = np.asarray(eigenvalues)

@@ -173,7 +173,4 @@ def write_spectrum(result: SpectrumResult, out: str | os.PathLike) -> dict[str, 
     paths["json"] = atomic_write_json(out / "spectrum.json", summary)
     figure = plot_spectrum(result)
     paths["png"] = atomic_save_figure(figure, out / "spectrum.png", dpi=130)
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
     return paths

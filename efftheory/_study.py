@@ -421,14 +421,11 @@ def write_artifacts(out: Path, summary: dict, eigenvalues) -> None:
     for row in summary["rungs"]:
         writer.writerow({key: "" if row.get(key) is None else row.get(key) for key in columns})
     atomic_write_text(out / SUMMARY_CSV, buffer.getvalue())
-    import matplotlib.pyplot as plt
-
     for name, plot in (("spectrum.png", plot_study_spectrum),
                        ("learning_coefficient.png", plot_learning_coefficient),
                        ("free_energy.png", plot_free_energy)):
         figure = plot(summary)
         atomic_save_figure(figure, out / name, dpi=130)
-        plt.close(figure)
     atomic_write_text(out / REPORT, render_report(summary))
 
 
