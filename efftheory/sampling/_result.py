@@ -1,12 +1,12 @@
 """`SamplingResult`: draws, diagnostics and estimators of one run, frozen."""
 
 import dataclasses
-import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_destination, atomic_write_json
 from ._config import SamplerConfig
 
 with warnings.catch_warnings():
@@ -84,9 +84,10 @@ class SamplingResult:
         }
 
     def save(self, path: str | Path) -> Path:
-        """Write `inference_data.nc` (netCDF via h5netcdf) and `summary.json` to a folder."""
+        """Write `inference_data.nc` (netCDF via h5netcdf) and `summary.json` to a folder,
+        each atomically."""
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.inference_data.to_netcdf(str(folder / INFERENCE_DATA_FILE), engine="h5netcdf")
-        (folder / SUMMARY_FILE).write_text(json.dumps(self.summary(), indent=2))
+        with atomic_destination(folder / INFERENCE_DATA_FILE) as temporary:
+            self.inference_data.to_netcdf(str(temporary), engine="h5netcdf")
+        atomic_write_json(folder / SUMMARY_FILE, self.summary())
         return folder
