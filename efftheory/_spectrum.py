@@ -7,6 +7,7 @@ with the one predicted by the activation's nearest complex singularity (SPEC §3
 """
 
 import csv
+import dataclasses
 import io
 import math
 import os
@@ -112,8 +113,7 @@ def spectrum(activation="tanh", measure="gaussian", *, w=None, b=0.0, samples=8,
                      measure_obj)
             for row, (wi, bi) in enumerate(zip(weights, biases, strict=True))]
     average = _fit_log10(np.arange(kmax + 1), result.average_log10_squared, law, kmin_fit)
-    return SpectrumResult(result.activation, result.measure, kmax, weights, result.biases,
-                          log10_squared, precisions, fits, average)
+    return dataclasses.replace(result, fits=fits, average_fit=average)
 
 
 def _log10_squared(values) -> np.ndarray:
