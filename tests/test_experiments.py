@@ -1,6 +1,7 @@
 """Experiment scripts as subprocess smoke runs at tiny sizes (the NumPyro pattern)."""
 
 import csv
+import importlib.util
 import json
 import math
 import subprocess
@@ -29,10 +30,16 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def test_validation_writes_table_with_relative_errors(tmp_path):
-    run_script(VALIDATION, str(tmp_path), "--cards", "regular-10", "rrr-wide-input",
-               "--draws", "10", "--warmup", "10", "--chains", "2", "--rungs", "4",
-               "--n-max", "100")
+    settings = ["--draws", "10", "--warmup", "10", "--chains", "2", "--rungs", "4",
+                "--n-max", "100"]
+    run_script(VALIDATION, str(tmp_path), "--cards", "regular-10", *settings)
+    first = read_csv(tmp_path / "validation.csv")
+    # An interrupted run resumes: the finished card is kept, only the new one is sampled.
+    resumed = run_script(VALIDATION, str(tmp_path), "--cards", "regular-10", "rrr-wide-input",
+                         *settings, "--resume")
+    assert "regular-10: finished earlier, kept" in resumed.stdout
     rows = read_csv(tmp_path / "validation.csv")
+    assert rows[:len(first)] == first
     assert {"card", "n", "reference", "reference_kind", "learning_coefficient",
             "learning_coefficient_mcse", "relative_error", "rhat", "ess_bulk",
             "wall_seconds", "passes", "reason"} <= set(rows[0])
@@ -49,14 +56,29 @@ def test_validation_writes_table_with_relative_errors(tmp_path):
     assert geometric and all(r["reference_kind"].startswith("geometric") for r in geometric)
     text = (tmp_path / "validation.md").read_text()
     assert "relative error" in text.lower() and "rrr-wide-input" in text
+    assert "--resume" not in text  # the recorded command is the one that reproduces the table
+
+
+def test_validation_resume_refuses_other_settings(tmp_path):
+    spec = importlib.util.spec_from_file_location("run_validation", VALIDATION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    settings = {"draws": 10, "warmup": 10, "chains": 2, "rungs": 4, "n_max": 100.0,
+                "wide_fraction": 0.2, "seed": 0}
+    (tmp_path / "validation.json").write_text(json.dumps(
+        {"settings": settings, "cards": {"regular-10": []}}))
+    assert module.load_finished(tmp_path, settings) == {"regular-10": []}
+    with pytest.raises(ValueError, match="draws"):
+        module.load_finished(tmp_path, {**settings, "draws": 20})
+    assert module.load_finished(tmp_path / "empty", settings) == {}
 
 
 def test_benchmark_efftheory_methods(tmp_path):
     run_script(BENCHMARK, str(tmp_path), *TINY_BENCHMARK, "--methods", "replica_exchange",
-               "independent", "reference")
+               "independent", "single_rung", "reference")
     payload = json.loads((tmp_path / "benchmark.json").read_text())
     rows = payload["summary"]["rows"]
-    assert {r["method"] for r in rows} == {"replica_exchange", "independent"}
+    assert {r["method"] for r in rows} == {"replica_exchange", "independent", "single_rung"}
     assert {r["n"] for r in rows} == {10.0, 100.0}
     assert payload["results"]["reference"]["kind"] == "exact"  # width 1: exact lambda(n)
     for r in rows:
@@ -64,6 +86,14 @@ def test_benchmark_efftheory_methods(tmp_path):
         assert math.isfinite(r["error"])
     assert "top_rung_ess_per_second_ratio_re_over_independent" in payload["summary"]["headline"]
     assert (tmp_path / "benchmark.md").exists()
+    # The report rebuilds from the saved method results without sampling again.
+    (tmp_path / "benchmark.md").unlink()
+    run_script(BENCHMARK, str(tmp_path), *TINY_BENCHMARK, "--methods", "replica_exchange",
+               "independent", "single_rung", "reference", "--report-only")
+    rebuilt = json.loads((tmp_path / "benchmark.json").read_text())
+    assert json.dumps(rebuilt["summary"]) == json.dumps(payload["summary"])  # NaN-safe
+    assert rebuilt["command"] == payload["command"]
+    assert "replica_exchange" in (tmp_path / "benchmark.md").read_text()
 
 
 @pytest.mark.external

@@ -11,6 +11,8 @@ so the same code runs on one CPU, one GPU or eight.
 Devices come from the default backend (`jax.local_devices()`), never a named platform.
 """
 
+import os
+import platform
 from collections.abc import Sequence
 
 import jax
@@ -70,3 +72,11 @@ def constrain_chains(tree, mesh: Mesh | None, chain_axis: int = 1):
             leaf, split if leaf.ndim > chain_axis else whole)
 
     return jax.tree_util.tree_map(constrain, tree)
+
+
+def describe_machine() -> str:
+    """The machine a run used, in words, for reports: CPU cores and JAX's default devices."""
+    devices = jax.local_devices()
+    kinds = sorted({f"{d.platform} ({d.device_kind})" for d in devices})
+    return (f"{os.cpu_count()}-core {platform.machine()} CPU; JAX {jax.__version__} on "
+            f"{len(devices)} × {', '.join(kinds)}")

@@ -5,6 +5,9 @@ default 16) this runs, each method in its own subprocess so that peak memory is 
 
 * `replica_exchange`: efftheory's replica-exchange NUTS over a ladder n = 0, 1 ... n_max;
 * `independent`: the same ladder with `swap=False` (independent NUTS per rung);
+* `single_rung`: `efftheory.sample_nuts` at each target n alone (no ladder): what a
+  researcher who wants lambda-hat at one n runs, and the like-for-like counterpart of SGLD,
+  which also samples one n per run;
 * `reference`: the readout integrated out exactly (`form="collapsed"`, SPEC section 3), a
   second estimator of lambda(n) that shares no code path with the raw-weight sampler beyond
   NUTS itself, run longer; used as the reference where no exact curve exists (width > 2).
@@ -25,7 +28,7 @@ JAX's cache). Writes `<output_dir>/benchmark.json` (everything), one JSON per me
 
     python experiments/benchmark/run_benchmark.py OUTPUT_DIR [--width 16] [--draws 1000]
         [--warmup 500] [--chains 4] [--sgld-draws 5000] [--smc-particles 1000]
-        [--methods ...] [--scan-widths 4 16 64 256 1024] [--scan-rungs 2 4 8 16] [--seed 0]
+        [--methods ...] [--scan-widths 4 16 64 256 1024] [--scan-rungs 4 8 16 32] [--seed 0]
 
 `smc` needs `blackjax`; `sgld` needs `torch` (CPU) and `devinterp` (pyproject extra
 `bench`; see docs/benchmarks.md).
@@ -46,9 +49,10 @@ import numpy as np
 import efftheory as et
 from efftheory._io import atomic_write_json, atomic_write_text
 from efftheory.sampling import SamplingWarning, geometric_ladder
+from efftheory.sampling._devices import describe_machine
 from efftheory.sampling._estimators import mean_and_mcse
 
-METHODS = ("replica_exchange", "independent", "reference", "smc", "sgld")
+METHODS = ("replica_exchange", "independent", "single_rung", "reference", "smc", "sgld")
 EXTERNAL_METHODS = ("smc", "sgld")
 
 
@@ -95,38 +99,80 @@ def run_efftheory(args, swap: bool, form: str = "raw", scale: float = 1.0) -> di
     }
 
 
+def run_single_rung(args) -> dict:
+    """NUTS at each target n alone: lambda-hat(n) = n E_n[L] needs no ladder (SPEC section 3).
+
+    The targets run one after another in this process; n is traced, so only the first
+    call compiles. The first target runs twice: `compile_seconds` is the first call's
+    excess over the second, and every `seconds` is a warm call (add `compile_seconds` once
+    for a cold start).
+    """
+    model = model_for(args)
+    out = {"n": [], "seconds": [], "learning_coefficient": [], "learning_coefficient_mcse": [],
+           "ess_bulk": [], "ess_per_second": [], "gradient_evaluations_sampling": [],
+           "gradients_per_effective_sample": [], "rhat": [], "divergences": [],
+           "draws": args.draws, "warmup": args.warmup, "chains": args.chains}
+    def timed(target):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SamplingWarning)
+            start = time.perf_counter()
+            result = et.sample_nuts(model, target, chains=args.chains, draws=args.draws,
+                                    warmup=args.warmup, seed=args.seed,
+                                    store_positions=False, progress=False)
+            return result, time.perf_counter() - start
+
+    cold = timed(args.targets[0])[1]
+    for target in args.targets:
+        result, seconds = timed(target)
+        if target == args.targets[0]:
+            out["compile_seconds"] = cold - seconds
+        gradients = float(result.inference_data.sample_stats["num_steps"].values.sum())
+        ess = float(result.ess_bulk[0])
+        out["n"].append(target)
+        out["seconds"].append(seconds)
+        out["learning_coefficient"].append(float(result.learning_coefficient[0]))
+        out["learning_coefficient_mcse"].append(float(result.learning_coefficient_mcse[0]))
+        out["ess_bulk"].append(ess)
+        out["ess_per_second"].append(ess / seconds)
+        out["gradient_evaluations_sampling"].append(gradients)
+        out["gradients_per_effective_sample"].append(gradients / ess)
+        out["rhat"].append(float(result.rhat[0]))
+        out["divergences"].append(int(result.divergences[0]))
+        print(f"  single rung n={target:g}: lambda {out['learning_coefficient'][-1]:.3f} +- "
+              f"{out['learning_coefficient_mcse'][-1]:.3f} ({seconds:.1f} s)", flush=True)
+    return out
+
+
 def run_smc(args) -> dict:
-    """BlackJAX adaptive tempered SMC from the prior to each target n, HMC moves."""
+    """BlackJAX adaptive tempered SMC from the prior to each target n, tuned HMC moves.
+
+    The HMC moves are tuned from the particles as BlackJAX's `inner_kernel_tuning`
+    recommends (Buchholz, Chopin and Jacob 2021, section 3.1): after every tempering step
+    the inverse mass matrix is the particles' covariance (dense: the readouts are strongly
+    correlated) and the step size follows the mean acceptance rate towards 0.65.
+    """
     import blackjax
     import jax
-    import jax.numpy as jnp
+    from blackjax.smc.tuning.from_particles import particles_covariance_matrix
 
     model = model_for(args)
-    scale = 0.5 * args.width  # ~ top eigenvalue of the readout Gram matrix E[tanh^2] H
     out = {"n": [], "learning_coefficient": [], "learning_coefficient_se": [],
            "log_evidence": [], "seconds": [], "tempering_steps": [],
-           "gradient_evaluations": [], "particles": args.smc_particles,
-           "num_mcmc_steps": args.smc_mcmc_steps, "integration_steps": 10,
-           "target_ess": 0.5, "step_size_rule": "0.5 / sqrt(1 + n * H / 2)"}
+           "gradient_evaluations": [], "final_step_size": [], "final_acceptance": [],
+           "particles": args.smc_particles, "num_mcmc_steps": args.smc_mcmc_steps,
+           "integration_steps": SMC_INTEGRATION_STEPS, "target_ess": 0.5,
+           "tuning": "inverse mass = particle covariance; step size *= "
+                     "exp(mean acceptance - 0.65), from 0.5"}
     for target in args.targets:
-        # One fixed HMC step for the whole schedule, sized for the target's curvature.
-        step_size = 0.5 / math.sqrt(1.0 + target * scale)
-        smc = blackjax.adaptive_tempered_smc(
-            model.log_prior, lambda p, n=target: -n * model.energy(p),
-            blackjax.hmc.build_kernel(), blackjax.hmc.init,
-            # Leading axis of length 1: one value shared by every particle (BlackJAX rule).
-            {"step_size": jnp.array([step_size]),
-             "inverse_mass_matrix": jnp.ones((1, model.num_params)),
-             "num_integration_steps": jnp.array([10])},
-            blackjax.smc.resampling.systematic, 0.5, num_mcmc_steps=args.smc_mcmc_steps)
         key = jax.random.key(args.seed)
         init_key, key = jax.random.split(key)
         particles = jax.vmap(model.sample_prior)(
             jax.random.split(init_key, args.smc_particles))
-
-        run = _smc_runner(smc)
+        run = _smc_runner(blackjax, model, target, args.smc_mcmc_steps,
+                          particles_covariance_matrix)
         start = time.perf_counter()
-        _, state, log_z, count = jax.block_until_ready(run(key, particles))
+        _, state, step_size, acceptance, log_z, count = jax.block_until_ready(
+            run(key, particles))
         seconds = time.perf_counter() - start
         energies = jax.vmap(model.energy)(state.particles)
         weights = np.asarray(state.weights)
@@ -140,13 +186,30 @@ def run_smc(args) -> dict:
         out["seconds"].append(seconds)  # includes the compile of this target's loop
         out["tempering_steps"].append(int(count))
         out["gradient_evaluations"].append(
-            int(count) * args.smc_particles * args.smc_mcmc_steps * 10)
+            int(count) * args.smc_particles * args.smc_mcmc_steps * SMC_INTEGRATION_STEPS)
+        out["final_step_size"].append(float(step_size))
+        out["final_acceptance"].append(float(acceptance))
+        print(f"  smc n={target:g}: lambda {target * mean:.3f}, {int(count)} steps, "
+              f"acceptance {float(acceptance):.2f} ({seconds:.1f} s)", flush=True)
     return out
 
 
-def _smc_runner(smc):
-    """Jitted loop: SMC steps until the tempering parameter reaches 1, summing log Z."""
+SMC_INTEGRATION_STEPS = 10
+
+
+def _smc_runner(blackjax, model, target, num_mcmc_steps, covariance):
+    """Jitted loop: tuned SMC steps until the tempering parameter reaches 1, summing log Z."""
     import jax
+    import jax.numpy as jnp
+
+    def smc_for(step_size, inverse_mass):
+        # Leading axis of length 1: one value shared by every particle (BlackJAX rule).
+        parameters = {"step_size": step_size[None], "inverse_mass_matrix": inverse_mass[None],
+                      "num_integration_steps": jnp.array([SMC_INTEGRATION_STEPS])}
+        return blackjax.adaptive_tempered_smc(
+            model.log_prior, lambda p: -target * model.energy(p),
+            blackjax.hmc.build_kernel(), blackjax.hmc.init, parameters,
+            blackjax.smc.resampling.systematic, 0.5, num_mcmc_steps=num_mcmc_steps)
 
     @jax.jit
     def run(key, particles):
@@ -154,12 +217,18 @@ def _smc_runner(smc):
             return carry[1].tempering_param < 1.0
 
         def body(carry):
-            key, state, log_z, count = carry
+            key, state, step_size, _, log_z, count = carry
             key, step_key = jax.random.split(key)
-            state, info = smc.step(step_key, state)
-            return key, state, log_z + info.log_likelihood_increment, count + 1
+            inverse_mass = covariance(state.particles)
+            state, info = smc_for(step_size, inverse_mass).step(step_key, state)
+            acceptance = jnp.mean(info.update_info.acceptance_rate)
+            step_size = step_size * jnp.exp(acceptance - 0.65)
+            return key, state, step_size, acceptance, log_z + info.log_likelihood_increment, \
+                count + 1
 
-        return jax.lax.while_loop(cond, body, (key, smc.init(particles), 0.0, 0))
+        state = smc_for(jnp.array(0.5), jnp.eye(model.num_params)).init(particles)
+        return jax.lax.while_loop(
+            cond, body, (key, state, jnp.array(0.5), jnp.array(0.0), 0.0, 0))
 
     return run
 
@@ -190,7 +259,8 @@ def run_sgld(args) -> dict:
     out = {"n": [], "step_size_factor": [], "lr": [], "learning_coefficient": [],
            "learning_coefficient_se": [], "chain_std": [], "ess": [], "seconds": [],
            "gradient_evaluations": [], "chains": args.sgld_chains, "draws": args.sgld_draws,
-           "localization": 1.0, "burnin": 0}
+           "localization": 1.0, "burnin": 0, "prefix_draws": [], "prefix": []}
+    prefixes = sorted({d for d in SGLD_PREFIXES if d < args.sgld_draws} | {args.sgld_draws})
     for target in args.targets:
         for factor in args.sgld_step_factors:
             # The step is eps = factor / (n * top Gram eigenvalue ~ H/2 + 1): Euler-Maruyama
@@ -213,24 +283,44 @@ def run_sgld(args) -> dict:
                         traces[chain, step] = loss.item()
             seconds = time.perf_counter() - start
             # devinterp.slt.llc.compute_llc: nbeta * (mean over every step - init loss).
-            per_chain = target * (traces.mean(axis=1) - init_loss)
-            if np.all(np.isfinite(traces)):
-                _, mcse = mean_and_mcse(traces)  # efftheory's ESS-based MCSE, same as NUTS
-                se, ess = target * mcse, traces.var() / mcse**2
-            else:
-                se, ess = math.nan, math.nan
+            # A run stopped after d steps would have returned the same on traces[:, :d],
+            # so the prefixes show how the estimate converges with the step budget.
+            prefix = []
+            for draws in prefixes:
+                value, se, ess = _sgld_estimate(traces[:, :draws], target, init_loss)
+                prefix.append({"draws": draws, "learning_coefficient": value,
+                               "learning_coefficient_se": se, "ess": ess,
+                               "seconds": seconds * draws / args.sgld_draws})
+            value, se, ess = prefix[-1]["learning_coefficient"], prefix[-1][
+                "learning_coefficient_se"], prefix[-1]["ess"]
             out["n"].append(target)
             out["step_size_factor"].append(factor)
             out["lr"].append(lr)
-            out["learning_coefficient"].append(float(per_chain.mean()))
-            out["learning_coefficient_se"].append(float(se))
-            out["chain_std"].append(float(per_chain.std()))
-            out["ess"].append(float(ess))
+            out["learning_coefficient"].append(value)
+            out["learning_coefficient_se"].append(se)
+            out["chain_std"].append(float(np.std(target * (traces.mean(axis=1) - init_loss))))
+            out["ess"].append(ess)
             out["seconds"].append(seconds)
             out["gradient_evaluations"].append(args.sgld_chains * args.sgld_draws)
-            print(f"  sgld n={target:g} eps*nH/2={factor}: lambda {per_chain.mean():.3f} "
-                  f"+- {se:.3f} ({seconds:.1f} s)", flush=True)
+            out["prefix"].append(prefix)
+            print(f"  sgld n={target:g} eps*nH/2={factor}: lambda "
+                  + ", ".join(f"{p['learning_coefficient']:.3f} ({p['draws']})" for p in prefix)
+                  + f" +- {se:.3f} ({seconds:.1f} s)", flush=True)
+    out["prefix_draws"] = prefixes
     return out
+
+
+# Step budgets at which the SGLD estimate is also reported (prefixes of the one long run).
+SGLD_PREFIXES = (1000, 5000, 20000, 50000, 100000, 200000, 500000, 1000000)
+
+
+def _sgld_estimate(traces: np.ndarray, n: float, init_loss: float) -> tuple:
+    """devinterp's lambda-hat n (mean loss - initial loss) with efftheory's ESS-based MCSE."""
+    value = float(n * (traces.mean() - init_loss))
+    if not np.all(np.isfinite(traces)):
+        return value, math.nan, math.nan
+    _, mcse = mean_and_mcse(traces)  # the same MCSE as for NUTS
+    return value, float(n * mcse), float(traces.var() / mcse**2)
 
 
 def scan_cost(args) -> dict:
@@ -273,6 +363,8 @@ def run_method(args) -> None:
         payload = run_efftheory(args, swap=True)
     elif name == "independent":
         payload = run_efftheory(args, swap=False)
+    elif name == "single_rung":
+        payload = run_single_rung(args)
     elif name == "reference":
         if args.width <= 2:
             rungs = ladder(args)[1:]
@@ -309,7 +401,6 @@ def summarize(args, results: dict) -> dict:
     for target in args.targets:
         ref = _at(reference, target, "learning_coefficient") if reference else math.nan
         ref_se = _at(reference, target, "learning_coefficient_mcse") if reference else 0.0
-        goal = 0.02 * abs(ref) if math.isfinite(ref) else math.nan  # target standard error
         for name in ("replica_exchange", "independent"):
             if name not in results:
                 continue
@@ -323,7 +414,18 @@ def summarize(args, results: dict) -> dict:
                          "ess_per_second": _at(p, target, "ess_per_second"),
                          "gradients_per_effective_sample":
                              _at(p, target, "gradients_per_effective_sample"),
-                         "seconds_to_goal_se": p["seconds"] * (se / goal) ** 2,
+                         "peak_memory_mib": p["peak_memory_mib"]})
+        if "single_rung" in results:
+            p = results["single_rung"]
+            i = p["n"].index(target)
+            se = p["learning_coefficient_mcse"][i]
+            rows.append({"n": target, "method": "single_rung",
+                         "learning_coefficient": p["learning_coefficient"][i], "se": se,
+                         "reference": ref, "reference_se": ref_se,
+                         "error": p["learning_coefficient"][i] - ref,
+                         "seconds": p["seconds"][i], "ess_per_second": p["ess_per_second"][i],
+                         "gradients_per_effective_sample":
+                             p["gradients_per_effective_sample"][i],
                          "peak_memory_mib": p["peak_memory_mib"]})
         if "smc" in results:
             p = results["smc"]
@@ -337,7 +439,6 @@ def summarize(args, results: dict) -> dict:
                          "ess_per_second": math.nan,
                          "gradients_per_effective_sample":
                              p["gradient_evaluations"][i] / p["particles"],
-                         "seconds_to_goal_se": p["seconds"][i] * (se / goal) ** 2,
                          "peak_memory_mib": p["peak_memory_mib"]})
         if "sgld" in results:
             p = results["sgld"]
@@ -353,7 +454,6 @@ def summarize(args, results: dict) -> dict:
                              "seconds": p["seconds"][i], "ess_per_second": ess / p["seconds"][i],
                              "gradients_per_effective_sample":
                                  p["gradient_evaluations"][i] / ess,
-                             "seconds_to_goal_se": p["seconds"][i] * (se / goal) ** 2,
                              "peak_memory_mib": p["peak_memory_mib"]})
     top = args.targets[-1]
     headline = {}
@@ -361,10 +461,30 @@ def summarize(args, results: dict) -> dict:
         headline["top_rung_ess_per_second_ratio_re_over_independent"] = (
             _at(results["replica_exchange"], top, "ess_per_second")
             / _at(results["independent"], top, "ess_per_second"))
+    for r in rows:
+        # A standard error only buys accuracy if the estimate is consistent with the
+        # reference (the validation rule); a biased chain's small SE is not a result.
+        spread = math.hypot(r["se"], r["reference_se"])
+        r["consistent"] = bool(abs(r["error"]) <= max(0.02 * abs(r["reference"]), 3 * spread))
+        goal = 0.02 * abs(r["reference"])  # the target standard error: 2% of lambda(n)
+        r["seconds_to_goal_se"] = (r["seconds"] * (r["se"] / goal) ** 2 if r["consistent"]
+                                   else math.nan)
+    # Time to the same standard error: SGLD (one n per run) against efftheory at that n,
+    # both single-n NUTS and the whole replica-exchange ladder (which also gives every
+    # other rung and F(n)). Only where both are consistent with the reference.
+    for target in args.targets:
+        at = {r["method"]: r for r in rows if r["n"] == target}
+        for method, row in at.items():
+            if not method.startswith("devinterp_sgld"):
+                continue
+            for ours in ("single_rung", "replica_exchange"):
+                if ours in at:
+                    headline[f"n={target:g}: seconds to SE goal, {method} / {ours}"] = (
+                        row["seconds_to_goal_se"] / at[ours]["seconds_to_goal_se"])
     return {"rows": rows, "headline": headline}
 
 
-def markdown(args, summary: dict, results: dict, command: str) -> str:
+def markdown(args, summary: dict, results: dict, command: str, machine: str) -> str:
     def f(value, digits=3):
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return "–"
@@ -373,7 +493,12 @@ def markdown(args, summary: dict, results: dict, command: str) -> str:
     ref_kind = results.get("reference", {}).get("kind", "none")
     lines = [f"# Benchmark: learning-zero-small, width {args.width}", "",
              f"    {command}", "",
-             f"Reference λ(n): {ref_kind}. Machine: 2-core CPU (shared), no GPU.", "",
+             f"Reference λ(n): {ref_kind}. Machine: {machine}.", "",
+             "SE: MCSE from the ESS (NUTS, SGLD); naive particle SE for SMC. `s to SE = 2%`: "
+             "wall seconds scaled by (SE / 2% of the reference)², the time that method "
+             "would need for that standard error; shown only where λ̂ is consistent with the "
+             "reference (|error| ≤ max(2%, 3·SE)), since more draws do not remove bias "
+             "(– otherwise, and a ratio involving it is NaN).", "",
              "| n | method | λ̂ ± SE | reference | error | wall s | ESS/s | grads/ESS | "
              "s to SE = 2% | peak MiB |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary["rows"]:
@@ -383,8 +508,35 @@ def markdown(args, summary: dict, results: dict, command: str) -> str:
             f"{f(r['error'], 2)} | {f(r['seconds'])} | {f(r['ess_per_second'])} | "
             f"{f(r['gradients_per_effective_sample'])} | {f(r['seconds_to_goal_se'])} | "
             f"{f(r['peak_memory_mib'], 4)} |")
-    for key, value in summary["headline"].items():
-        lines += ["", f"**{key}**: {value:.3g}"]
+    if summary["headline"]:
+        lines += ["", "## Headline ratios (this run)", "", "| ratio | value |", "|---|---|"]
+        lines += [f"| {key} | {f(value)} |" for key, value in summary["headline"].items()]
+    if "sgld" in results:
+        p = results["sgld"]
+        lines += ["", "## devinterp SGLD: the estimate against the step budget", "",
+                  "devinterp's estimator on the first d steps of each chain (what a run of d "
+                  "steps returns); seconds scaled from the full run.", "",
+                  "| n | eps·nH/2 | " + " | ".join(f"d = {d}" for d in p["prefix_draws"])
+                  + " |", "|---|---|" + "---|" * len(p["prefix_draws"])]
+        for n, factor, prefix in zip(p["n"], p["step_size_factor"], p["prefix"], strict=True):
+            cells = [f"{q['learning_coefficient']:.3f} ± {f(q['learning_coefficient_se'], 2)} "
+                     f"({q['seconds']:.0f} s)" for q in prefix]
+            lines.append(f"| {n:g} | {factor:g} | " + " | ".join(cells) + " |")
+    if "smc" in results:
+        p = results["smc"]
+        lines += ["", "## BlackJAX SMC: the tempering runs", "",
+                  f"{p['particles']} particles, {p['num_mcmc_steps']} HMC moves of "
+                  f"{p['integration_steps']} leapfrog steps per tempering step; tuning: "
+                  f"{p['tuning']}.", "",
+                  "| n | tempering steps | final step size | final acceptance | log Z | s |",
+                  "|---|---|---|---|---|---|"]
+        for i, n in enumerate(p["n"]):
+            lines.append(f"| {n:g} | {p['tempering_steps'][i]} | "
+                         f"{f(p['final_step_size'][i])} | {f(p['final_acceptance'][i], 2)} | "
+                         f"{f(p['log_evidence'][i], 4)} | {f(p['seconds'][i])} |")
+    if "single_rung" in results:
+        lines += ["", f"single_rung: warm times; a cold start adds the compile, "
+                  f"{f(results['single_rung']['compile_seconds'])} s, once."]
     if "scan" in results:
         lines += ["", "## Cost against width and rungs (2 chains, max_tree_depth 6, n <= 1e4)",
                   "", "| width | rungs | nodes | first call s | warm call s | compile s | "
@@ -416,11 +568,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sgld-step-factors", type=float, nargs="+", default=[0.1, 0.01])
     parser.add_argument("--methods", nargs="+", default=list(METHODS) + ["scan"])
     parser.add_argument("--scan-widths", type=int, nargs="+", default=[4, 16, 64, 256, 1024])
-    parser.add_argument("--scan-rungs", type=int, nargs="+", default=[2, 4, 8, 16])
+    parser.add_argument("--scan-rungs", type=int, nargs="+", default=[4, 8, 16, 32],
+                        help="ladder sizes, n = 0 included (at least 3)")
     parser.add_argument("--scan-draws", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--report-only", action="store_true",
+                        help="rebuild benchmark.json and benchmark.md from the method JSONs "
+                             "already in OUTPUT_DIR (after editing the report), running nothing")
     parser.add_argument("--method", help=argparse.SUPPRESS)  # internal: one method, in-process
     args = parser.parse_args(argv)
+    if min(args.scan_rungs) < 3:
+        parser.error(f"--scan-rungs {args.scan_rungs}: every ladder needs at least 3 rungs "
+                     "(n = 0 and two geometric rungs from 1 to 1e4).")
     raw_argv = sys.argv[1:] if argv is None else list(argv)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     if args.method:
@@ -430,17 +589,33 @@ def main(argv: list[str] | None = None) -> dict:
         raise ValueError(f"--targets {args.targets} exceed --n-max {args.n_max}.")
     results = {}
     for name in args.methods:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, str(Path(__file__).resolve()), *raw_argv,
-                        "--method", name], check=True)
-        results[name] = json.loads((args.output_dir / f"{name}.json").read_text())
-        print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
+        path = args.output_dir / f"{name}.json"
+        if not args.report_only:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, str(Path(__file__).resolve()), *raw_argv,
+                            "--method", name], check=True)
+            print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
+        elif not path.exists():
+            continue
+        results[name] = json.loads(path.read_text())
+    if args.report_only:
+        saved = args.output_dir / "benchmark.json"
+        if not saved.exists():
+            raise FileNotFoundError(f"--report-only needs {saved} from a finished run; run "
+                                    "the benchmark without --report-only first.")
+        previous = json.loads(saved.read_text())
+        command, config = previous["command"], previous["config"]
+        machine = previous.get("machine") or describe_machine()
+    else:
+        command = "python experiments/benchmark/run_benchmark.py " + " ".join(raw_argv)
+        config = {k: str(v) for k, v in vars(args).items()}
+        machine = describe_machine()
     summary = summarize(args, results)
-    command = "python experiments/benchmark/run_benchmark.py " + " ".join(raw_argv)
-    payload = {"config": {k: str(v) for k, v in vars(args).items()}, "results": results,
-               "summary": summary, "command": command}
+    payload = {"config": config, "results": results,
+               "summary": summary, "command": command, "machine": machine}
     atomic_write_json(args.output_dir / "benchmark.json", payload)
-    atomic_write_text(args.output_dir / "benchmark.md", markdown(args, summary, results, command))
+    atomic_write_text(args.output_dir / "benchmark.md",
+                      markdown(args, summary, results, command, machine))
     return payload
 
 

@@ -12,15 +12,19 @@ lambda-hat(n) with
 
 A row passes when |lambda-hat - reference| <= max(2% of |reference|, 3 MCSE); a row that
 misses says why in its `reason` column. Writes `validation.csv` (one row per comparison)
-and `validation.md` (the table plus the exact command) to the output folder.
+and `validation.md` (the table plus the exact command) to the output folder, rewritten
+after every card, and `validation.json` (the settings and every finished card's rows), from
+which `--resume` continues an interrupted run without redoing finished cards.
 
 
     python experiments/validation/run_validation.py docs/ [--draws 1000] [--warmup 1000]
         [--chains 4] [--rungs 13] [--n-max 1e6] [--cards NAME[:width=W] ...] [--seed 0]
+        [--resume]
 """
 
 import argparse
 import csv
+import json
 import math
 import sys
 import time
@@ -31,8 +35,9 @@ from pathlib import Path
 import numpy as np
 
 import efftheory as et
-from efftheory._io import atomic_write_text
+from efftheory._io import atomic_write_json, atomic_write_text
 from efftheory.sampling import SamplingWarning, geometric_ladder
+from efftheory.sampling._devices import describe_machine
 from efftheory.theory import fit_multiplicity
 
 COLUMNS = [
@@ -158,11 +163,15 @@ def validate_card(spec: str, args, ladder: np.ndarray) -> list[Row]:
         warmup = max(10, int(warmup * args.wide_fraction))
         if name in SHORT_LADDER_CARDS:
             ladder = geometric_ladder(1.0, ladder[-1], min(5, len(ladder)), include_prior=True)
+
+    def run(seed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SamplingWarning)
+            return et.sample(model, ladder, chains=args.chains, draws=draws, warmup=warmup,
+                             seed=seed, store_positions=False, progress=False)
+
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SamplingWarning)
-        result = et.sample(model, ladder, chains=args.chains, draws=draws, warmup=warmup,
-                           seed=args.seed, store_positions=False, progress=False)
+    result = run(args.seed)
     seconds = time.perf_counter() - start
     print(f"{spec}: {seconds:.1f} s", flush=True)
     note = CARD_NOTES.get(name, "")
@@ -183,6 +192,7 @@ def validate_card(spec: str, args, ladder: np.ndarray) -> list[Row]:
             if name == "min-abs":
                 reasons.append(note)
             rows.append(row("exact lambda(n)", rung, value, "exact", reasons))
+        recheck_unexplained(rows, sampled, lambda: run(args.seed + 1), args.seed + 1)
         return rows
     top = sampled[-1]
     log_n = math.log(ladder[top])
@@ -219,6 +229,28 @@ def validate_card(spec: str, args, ladder: np.ndarray) -> list[Row]:
     return rows
 
 
+def recheck_unexplained(rows: list[Row], rungs: np.ndarray, rerun, seed: int) -> None:
+    """Rerun a card whose exact rows miss with clean diagnostics, and say what it showed.
+
+    With dozens of exact rows, a |z| > 3 outlier now and then is expected even when the
+    MCSE is right; a miss that a second seed does not reproduce is recorded as such, one
+    that it reproduces as a real discrepancy.
+    """
+    unexplained = [(i, row) for i, row in enumerate(rows) if not row.passes and not row.reasons]
+    if not unexplained:
+        return
+    result = rerun()
+    for i, row in unexplained:
+        rung = rungs[i]
+        value = float(result.learning_coefficient[rung])
+        mcse = float(result.learning_coefficient_mcse[rung])
+        z = (value - row.reference) / mcse if mcse > 0 else math.nan
+        verdict = ("not reproduced: a statistical outlier of the first run" if abs(z) <= 3
+                   else "reproduced: a real discrepancy at this n")
+        row.reasons.append(f"rerun with seed {seed}: {value:.4f} ± {mcse:.2g} "
+                           f"(z = {z:.2f}), {verdict}")
+
+
 def _format(value, digits=3) -> str:
     if isinstance(value, bool):
         return "yes" if value else "**no**"
@@ -243,7 +275,7 @@ def markdown(rows: list[dict], args, command: str, total_seconds: float) -> str:
         f"(cards at width 16 and 128: x{args.wide_fraction}, and the width-128 cards on a "
         f"5-rung ladder), replica-exchange NUTS on a ladder of "
         f"{args.rungs} rungs (n = 0, then geometric from 1 to {args.n_max:g}), seed "
-        f"{args.seed}. Machine: 2-core CPU shared with other jobs, no GPU; total "
+        f"{args.seed}. Machine: {describe_machine()}; total sampling time "
         f"{total_seconds / 60:.1f} min. Full table: `validation.csv` beside this file.",
         "",
         "A row passes when |λ̂ − reference| ≤ max(2% of |reference|, 3·MCSE). "
@@ -296,6 +328,10 @@ def markdown(rows: list[dict], args, command: str, total_seconds: float) -> str:
     return "\n".join(lines)
 
 
+# The arguments that change the numbers: a resumed run must use the same ones.
+SETTINGS = ("draws", "warmup", "chains", "rungs", "n_max", "wide_fraction", "seed")
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output_dir", type=Path)
@@ -309,27 +345,53 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--wide-fraction", type=float, default=0.25,
                         help="draws and warmup multiplier for the width-16 and -128 cards")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the cards already finished in OUTPUT_DIR/validation.json "
+                             "(same settings required) and run only the rest")
     args = parser.parse_args(argv)
-    command = "python experiments/validation/run_validation.py " + " ".join(
-        sys.argv[1:] if argv is None else argv)
+    arguments = [a for a in (sys.argv[1:] if argv is None else argv) if a != "--resume"]
+    command = "python experiments/validation/run_validation.py " + " ".join(arguments)
     ladder = geometric_ladder(1.0, args.n_max, args.rungs, include_prior=True)
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    rows = []
+    settings = {name: getattr(args, name) for name in SETTINGS}
+    finished = load_finished(args.output_dir, settings) if args.resume else {}
     for spec in args.cards:
-        rows += [r.as_dict() for r in validate_card(spec, args, ladder)]
+        if spec in finished:
+            print(f"{spec}: finished earlier, kept", flush=True)
+        else:
+            finished[spec] = [r.as_dict() for r in validate_card(spec, args, ladder)]
         # Rewrite after every card so an interrupted run leaves a usable table.
-        write_tables(rows, args, command, time.perf_counter() - start)
+        atomic_write_json(args.output_dir / "validation.json",
+                          {"settings": settings, "command": command, "cards": finished})
+        rows = [r for done in args.cards if done in finished for r in finished[done]]
+        write_tables(rows, args, command)
     return rows
 
 
-def write_tables(rows, args, command, seconds) -> None:
+def load_finished(output_dir: Path, settings: dict) -> dict[str, list[dict]]:
+    """Rows of the cards a previous run with the same settings finished, by card spec."""
+    path = output_dir / "validation.json"
+    if not path.exists():
+        return {}
+    saved = json.loads(path.read_text())
+    if saved["settings"] != settings:
+        changed = sorted(k for k in settings if saved["settings"].get(k) != settings[k])
+        raise ValueError(
+            f"--resume: {path} was written with different settings ({', '.join(changed)}: "
+            f"{ {k: saved['settings'].get(k) for k in changed} }); rerun with those, or drop "
+            f"--resume to start over.")
+    return saved["cards"]
+
+
+def write_tables(rows, args, command) -> None:
     csv_path = args.output_dir / "validation.csv"
     with open(csv_path.with_suffix(".csv.tmp"), "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     csv_path.with_suffix(".csv.tmp").replace(csv_path)
+    # Total sampling time: each card's wall time once (its rows share it).
+    seconds = sum({(r["card"], r["overrides"]): r["wall_seconds"] for r in rows}.values())
     atomic_write_text(args.output_dir / "validation.md", markdown(rows, args, command, seconds))
 
 
