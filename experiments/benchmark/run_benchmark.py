@@ -509,8 +509,13 @@ def markdown(args, summary: dict, results: dict, command: str, machine: str) -> 
             f"{f(r['gradients_per_effective_sample'])} | {f(r['seconds_to_goal_se'])} | "
             f"{f(r['peak_memory_mib'], 4)} |")
     if summary["headline"]:
+        finite = {k: v for k, v in summary["headline"].items() if math.isfinite(v)}
         lines += ["", "## Headline ratios (this run)", "", "| ratio | value |", "|---|---|"]
-        lines += [f"| {key} | {f(value)} |" for key, value in summary["headline"].items()]
+        lines += [f"| {key} | {f(value)} |" for key, value in finite.items()]
+        if len(finite) < len(summary["headline"]):
+            lines += ["", "No ratio for " + "; ".join(
+                k for k in summary["headline"] if k not in finite)
+                + ": one side's λ̂ is inconsistent with the reference."]
     if "sgld" in results:
         p = results["sgld"]
         lines += ["", "## devinterp SGLD: the estimate against the step budget", "",
