@@ -35,6 +35,7 @@ JAX's cache). Writes `<output_dir>/benchmark.json` (everything), one JSON per me
 """
 
 import argparse
+import functools
 import json
 import math
 import resource
@@ -54,6 +55,9 @@ from efftheory.sampling._estimators import mean_and_mcse
 
 METHODS = ("replica_exchange", "independent", "single_rung", "reference", "smc", "sgld")
 EXTERNAL_METHODS = ("smc", "sgld")
+SMC_INTEGRATION_STEPS = 10  # leapfrog steps per HMC move inside SMC
+# Step budgets at which the SGLD estimate is also reported (prefixes of the one long run).
+SGLD_PREFIXES = (1000, 5000, 20000, 50000, 100000, 200000, 500000, 1000000)
 
 
 def ladder(args) -> np.ndarray:
@@ -194,9 +198,6 @@ def run_smc(args) -> dict:
     return out
 
 
-SMC_INTEGRATION_STEPS = 10
-
-
 def _smc_runner(blackjax, model, target, num_mcmc_steps, covariance):
     """Jitted loop: tuned SMC steps until the tempering parameter reaches 1, summing log Z."""
     import jax
@@ -310,10 +311,6 @@ def run_sgld(args) -> dict:
     return out
 
 
-# Step budgets at which the SGLD estimate is also reported (prefixes of the one long run).
-SGLD_PREFIXES = (1000, 5000, 20000, 50000, 100000, 200000, 500000, 1000000)
-
-
 def _sgld_estimate(traces: np.ndarray, n: float, init_loss: float) -> tuple:
     """devinterp's lambda-hat n (mean loss - initial loss) with efftheory's ESS-based MCSE."""
     value = float(n * (traces.mean() - init_loss))
@@ -395,66 +392,53 @@ def _at(payload: dict, n: float, key: str):
     return payload[key][index]
 
 
+def _row(base: dict, method: str, payload: dict, value: float, se: float, seconds: float,
+         ess_per_second: float, gradients_per_ess: float, **extra) -> dict:
+    """One summary row: a method's lambda-hat at one target n against the reference."""
+    return {**base, **extra, "method": method, "learning_coefficient": value, "se": se,
+            "error": value - base["reference"], "seconds": seconds,
+            "ess_per_second": ess_per_second, "gradients_per_effective_sample": gradients_per_ess,
+            "peak_memory_mib": payload["peak_memory_mib"]}
+
+
 def summarize(args, results: dict) -> dict:
     reference = results.get("reference")
     rows = []
     for target in args.targets:
         ref = _at(reference, target, "learning_coefficient") if reference else math.nan
         ref_se = _at(reference, target, "learning_coefficient_mcse") if reference else 0.0
+
+        base = {"n": target, "reference": ref, "reference_se": ref_se}
+        row = functools.partial(_row, base)
+
         for name in ("replica_exchange", "independent"):
-            if name not in results:
-                continue
-            p = results[name]
-            value, se = _at(p, target, "learning_coefficient"), _at(
-                p, target, "learning_coefficient_mcse")
-            rows.append({"n": target, "rung_n": _at(p, target, "n"), "method": name,
-                         "learning_coefficient": value,
-                         "se": se, "reference": ref, "reference_se": ref_se,
-                         "error": value - ref, "seconds": p["seconds"],
-                         "ess_per_second": _at(p, target, "ess_per_second"),
-                         "gradients_per_effective_sample":
-                             _at(p, target, "gradients_per_effective_sample"),
-                         "peak_memory_mib": p["peak_memory_mib"]})
+            if name in results:
+                p = results[name]
+                rows.append(row(name, p, _at(p, target, "learning_coefficient"),
+                                _at(p, target, "learning_coefficient_mcse"), p["seconds"],
+                                _at(p, target, "ess_per_second"),
+                                _at(p, target, "gradients_per_effective_sample"),
+                                rung_n=_at(p, target, "n")))
         if "single_rung" in results:
             p = results["single_rung"]
             i = p["n"].index(target)
-            se = p["learning_coefficient_mcse"][i]
-            rows.append({"n": target, "method": "single_rung",
-                         "learning_coefficient": p["learning_coefficient"][i], "se": se,
-                         "reference": ref, "reference_se": ref_se,
-                         "error": p["learning_coefficient"][i] - ref,
-                         "seconds": p["seconds"][i], "ess_per_second": p["ess_per_second"][i],
-                         "gradients_per_effective_sample":
-                             p["gradients_per_effective_sample"][i],
-                         "peak_memory_mib": p["peak_memory_mib"]})
+            rows.append(row("single_rung", p, p["learning_coefficient"][i],
+                            p["learning_coefficient_mcse"][i], p["seconds"][i],
+                            p["ess_per_second"][i], p["gradients_per_effective_sample"][i]))
         if "smc" in results:
             p = results["smc"]
             i = p["n"].index(target)
-            se = p["learning_coefficient_se"][i]
-            rows.append({"n": target, "method": "blackjax_smc",
-                         "learning_coefficient": p["learning_coefficient"][i], "se": se,
-                         "reference": ref, "reference_se": ref_se,
-                         "error": p["learning_coefficient"][i] - ref,
-                         "seconds": p["seconds"][i],
-                         "ess_per_second": math.nan,
-                         "gradients_per_effective_sample":
-                             p["gradient_evaluations"][i] / p["particles"],
-                         "peak_memory_mib": p["peak_memory_mib"]})
+            rows.append(row("blackjax_smc", p, p["learning_coefficient"][i],
+                            p["learning_coefficient_se"][i], p["seconds"][i], math.nan,
+                            p["gradient_evaluations"][i] / p["particles"]))
         if "sgld" in results:
             p = results["sgld"]
-            for i, n in enumerate(p["n"]):
-                if n != target:
-                    continue
-                se, ess = p["learning_coefficient_se"][i], p["ess"][i]
-                rows.append({"n": target,
-                             "method": f"devinterp_sgld (eps*nH/2={p['step_size_factor'][i]})",
-                             "learning_coefficient": p["learning_coefficient"][i], "se": se,
-                             "reference": ref, "reference_se": ref_se,
-                             "error": p["learning_coefficient"][i] - ref,
-                             "seconds": p["seconds"][i], "ess_per_second": ess / p["seconds"][i],
-                             "gradients_per_effective_sample":
-                                 p["gradient_evaluations"][i] / ess,
-                             "peak_memory_mib": p["peak_memory_mib"]})
+            for i in (i for i, n in enumerate(p["n"]) if n == target):
+                ess = p["ess"][i]
+                rows.append(row(f"devinterp_sgld (eps*nH/2={p['step_size_factor'][i]})", p,
+                                p["learning_coefficient"][i], p["learning_coefficient_se"][i],
+                                p["seconds"][i], ess / p["seconds"][i],
+                                p["gradient_evaluations"][i] / ess))
     top = args.targets[-1]
     headline = {}
     if "replica_exchange" in results and "independent" in results:
