@@ -116,6 +116,7 @@ def run_single_rung(args) -> dict:
            "ess_bulk": [], "ess_per_second": [], "gradient_evaluations_sampling": [],
            "gradients_per_effective_sample": [], "rhat": [], "divergences": [],
            "draws": args.draws, "warmup": args.warmup, "chains": args.chains}
+
     def timed(target):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SamplingWarning)
