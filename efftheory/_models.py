@@ -51,6 +51,7 @@ from ._energies import (
     mode_energies,
 )
 from ._energies import population_loss as network_population_loss
+from ._linalg import spd_logdet, spd_logdet_and_inverse
 from ._networks import DeepLinearNetwork, TwoLayerNetwork
 from ._partition import PartitionFunction
 from ._types import Array, Float, Key, Position, Scalar, ScalarLike
@@ -197,14 +198,16 @@ class CollapsedNetworkModel(PartitionFunction):
         zeros = jnp.zeros((self.network.width,), dtype=position.dtype)
         return gram_matrix(self.network, self.rule, self.raw_position(position, zeros))
 
-    def _cholesky(self, position, inverse_temperature):
-        scaled = inverse_temperature * self.network.readout_variance * self.gram_matrix(position)
-        return scaled, jnp.linalg.cholesky(jnp.eye(self.network.width) + scaled)
+    def _kernel_matrix(self, position, inverse_temperature):
+        """$G(w)$ and $I + n s_a^2 G(w)$."""
+        gram = self.gram_matrix(position)
+        scaled = inverse_temperature * self.network.readout_variance * gram
+        return gram, jnp.eye(self.network.width, dtype=gram.dtype) + scaled
 
     def tempered_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
-        r"""$T_n(w) = \tfrac12\log\det(I + n s_a^2 G(w))$ (Cholesky)."""
-        _, factor = self._cholesky(position, inverse_temperature)
-        return jnp.sum(jnp.log(jnp.diagonal(factor)))
+        r"""$T_n(w) = \tfrac12\log\det(I + n s_a^2 G(w))$ (Cholesky, `efftheory._linalg`)."""
+        _, matrix = self._kernel_matrix(position, inverse_temperature)
+        return 0.5 * spd_logdet(matrix)
 
     def potential_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
         return self.tempered_energy(position, inverse_temperature) - self.log_prior(position)
@@ -212,11 +215,9 @@ class CollapsedNetworkModel(PartitionFunction):
     def energy_derivative(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
         r"""$\partial_n T_n(w) = \tfrac12 s_a^2\operatorname{tr}[G(I + n s_a^2 G)^{-1}]$;
         its posterior mean is $dF/dn$ (what samplers record as the rung's energy)."""
-        gram = self.gram_matrix(position)
-        _, factor = self._cholesky(position, inverse_temperature)
-        inverse = jax.scipy.linalg.solve_triangular(factor, jnp.eye(self.network.width),
-                                                    lower=True)
-        return 0.5 * self.network.readout_variance * jnp.sum(inverse * (inverse @ gram))
+        gram, matrix = self._kernel_matrix(position, inverse_temperature)
+        _, inverse = spd_logdet_and_inverse(matrix)
+        return 0.5 * self.network.readout_variance * jnp.sum(inverse * gram)
 
     def learning_coefficient_integrand(self, position: Position,
                                        inverse_temperature: ScalarLike) -> Scalar:

@@ -167,7 +167,6 @@ def _quenched_prior_average(model, n: np.ndarray, *, seed: int):
     (Jensen); the gap $\lambda_q - \hat\lambda$ is the posterior moving the inner weights.
     """
     import jax
-    import jax.numpy as jnp
 
     from ._energies import gram_matrix
 
@@ -177,7 +176,9 @@ def _quenched_prior_average(model, n: np.ndarray, *, seed: int):
     keys = jax.random.split(jax.random.PRNGKey(seed), QUENCHED_DRAWS)
     positions = jax.vmap(network.sample_prior)(keys)
     grams = jax.vmap(lambda position: gram_matrix(network, rule, position))(positions)
-    eigenvalues = np.clip(np.asarray(jnp.linalg.eigvalsh(grams)), 0.0, None)
+    # On the host: a batched LAPACK call under XLA can deadlock a small CPU thread pool
+    # (see efftheory._linalg).
+    eigenvalues = np.clip(np.linalg.eigvalsh(np.asarray(grams)), 0.0, None)
     scaled = network.readout_variance * eigenvalues  # (draws, width)
     values = 0.5 * np.sum(n[:, None, None] * scaled / (1.0 + n[:, None, None] * scaled), -1)
     return values.mean(axis=1), values.std(axis=1, ddof=1) / math.sqrt(QUENCHED_DRAWS)

@@ -1,0 +1,60 @@
+r"""Log-determinants of symmetric positive-definite matrices, safe to vmap on every backend.
+
+$\log\det A$ and its derivative $d\log\det A = \operatorname{tr}(A^{-1}\,dA)$ (Magnus &
+Neudecker 2019, *Matrix Differential Calculus*, ch. 8, eq. (8.2)) from one Cholesky factor
+$A = LL^\top$: $\log\det A = 2\sum_i \log L_{ii}$, $A^{-1} = L^{-\top}L^{-1}$.
+
+**Why not `jnp.linalg.cholesky` under `vmap` on the CPU.** jaxlib's batched LAPACK kernels
+(``lapack_dpotrf_ffi``, ``lapack_dtrsm_ffi``) split a batch whose work exceeds about
+$2\cdot10^5$ flops over XLA's intra-op thread pool and *block* the calling pool thread until
+the pieces finish (``ParallelBatchMap`` in ``jaxlib/cpu/lapack_kernels.cc``). XLA runs
+independent operations concurrently on that same pool, so when as many batched
+factorizations are in flight as the pool has threads (two on a 2-core machine: e.g. the
+replica-swap energies at the neighbouring rungs), every thread waits for work that no
+thread is free to run, and the program hangs with all threads idle. A $128\times128$
+factor costs $\approx 7\cdot10^5$ flops, so width $\ge 64$ over a ladder hit it; width 16
+stayed under the threshold. On the CPU the factorizations here therefore run one matrix at
+a time (`jax.custom_batching.sequential_vmap`): a batch of one never leaves its thread. On
+other backends the batched solver is used unchanged (`jax.lax.platform_dependent`).
+"""
+
+import jax
+import jax.numpy as jnp
+
+from ._types import Array, Float, Scalar
+
+
+def _factor(matrix: Float[Array, "dim dim"]) -> tuple[Scalar, Float[Array, "dim dim"]]:
+    """$\\log\\det A$ and $A^{-1}$ from the Cholesky factor of a symmetric $A \\succ 0$."""
+    factor = jnp.linalg.cholesky(matrix)
+    logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(factor)))
+    identity = jnp.eye(matrix.shape[-1], dtype=matrix.dtype)
+    inverse = jax.scipy.linalg.cho_solve((factor, True), identity)
+    return logdet, inverse
+
+
+_factor_one_at_a_time = jax.custom_batching.sequential_vmap(_factor)
+
+
+def spd_logdet_and_inverse(
+    matrix: Float[Array, "dim dim"],
+) -> tuple[Scalar, Float[Array, "dim dim"]]:
+    r"""$(\log\det A, A^{-1})$ for symmetric positive-definite $A$ (not differentiable:
+    use `spd_logdet` for gradients). Under `vmap` on the CPU the matrices are factorized
+    one after another (see the module docstring for the hang this avoids)."""
+    return jax.lax.platform_dependent(matrix, cpu=_factor_one_at_a_time, default=_factor)
+
+
+@jax.custom_jvp
+def spd_logdet(matrix: Float[Array, "dim dim"]) -> Scalar:
+    r"""$\log\det A$ for symmetric positive-definite $A$, with
+    $d\log\det A = \operatorname{tr}(A^{-1}dA)$ (Magnus & Neudecker 2019, eq. (8.2))."""
+    return spd_logdet_and_inverse(matrix)[0]
+
+
+@spd_logdet.defjvp
+def _spd_logdet_jvp(primals, tangents):
+    (matrix,), (tangent,) = primals, tangents
+    logdet, inverse = spd_logdet_and_inverse(matrix)
+    # tr(A^{-1} dA) = sum_ij (A^{-1})_ji dA_ij; A^{-1} is symmetric.
+    return logdet, jnp.sum(inverse * tangent)
