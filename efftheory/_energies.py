@@ -19,9 +19,25 @@ $$L = \sum_k E_k, \qquad E_k = \tfrac12\sum_{ij}\tilde a_i\tilde a_j\,c_k(r_i, b
   c_k(r_j, b_j)\,\rho_{ij}^k .$$
 
 The number of nodes $Q$ (and, for Mehler, the number of modes $K = Q/2$) is chosen by
-`choose_num_nodes` so that the quadrature error of $L$ is below $10^{-3}/n_{max}$: the
-error of $L_Q$ is estimated as ``margin`` times the largest $|L_Q - L_{2Q}|$ over prior
-draws, and $Q$ doubles until the estimate meets the tolerance.
+`choose_num_nodes` so that the quadrature error matters nowhere the posterior lives up to
+$n_{max}$. With $\Delta G = G_Q - G_{2Q}$ the change of the kernel $G_{ij} =
+E_q[\sigma_i\sigma_j]$ between $Q$ and $2Q$ nodes, and $(\mu_j, v_j)$ the eigenpairs of
+$G$, the error of the tempered energy averaged over the readout's conditional posterior
+$a \mid w \sim N(0, (s_a^{-2} + nG)^{-1})$ is, to first order,
+
+$$\varepsilon(n) = \tfrac12\,E[n\,a^\top\Delta G\,a] \le \tfrac12\sum_j
+  \frac{n s_a^2\,|v_j^\top \Delta G\, v_j|}{1 + n s_a^2\mu_j},$$
+
+which is also the error of the collapsed form's $T_n = \tfrac12\log\det(I + ns_a^2G)$.
+Directions the data resolve ($ns_a^2\mu_j \gg 1$) need $\Delta G$ small *relative to*
+$\mu_j$, unresolved ones need it small against $1/n$: an absolute tolerance on $L$ at
+prior draws (where $L$ is large and its rounding noise with it) asks for far more than
+that. $\varepsilon$ grows with $n$; the largest $n$ with $\varepsilon(n) \le 10^{-3}$ at
+the chosen $Q$ is the model's **trustworthy n** (`QuadratureChoice.trustworthy_n`): the
+measured $\Delta G$ includes float64 rounding of $G$, so this is also where the
+arithmetic stops resolving the small kernel eigenvalues. It is capped where the posterior
+width of the readout, $(n\mu_1)^{-1/2}$, falls to $10^3$ ulps of its prior scale (float64
+positions stop resolving the posterior there).
 """
 
 import math
@@ -44,20 +60,24 @@ class QuadratureError(RuntimeError):
 
 
 class QuadratureChoice(NamedTuple):
-    """What `choose_num_nodes` settled on.
+    r"""What `choose_num_nodes` settled on.
 
     Attributes:
         num_nodes: $Q$.
-        error_estimate: the stated absolute error of $L$ with $Q$ nodes (``margin`` ×
-            the largest $|L_Q - L_{2Q}|$ over the test draws).
-        tolerance: the requirement $10^{-3}/n_{max}$.
+        error_estimate: the stated error $\varepsilon(n_{max})$ of the tempered energy
+            where the posterior lives (``margin`` × the measured one; module docstring).
+        tolerance: the requirement on it, $10^{-3}$.
         num_modes: for the Mehler form ($d > 1$), the Hermite modes kept ($Q/2$), else 0.
+        trustworthy_n: the largest $n$ with stated $\varepsilon(n) \le$ `tolerance` at
+            this $Q$ (``inf`` when no $n$ below $10^{300}$ reaches it); samplers refuse
+            rungs above it.
     """
 
     num_nodes: int
     error_estimate: float
     tolerance: float
     num_modes: int
+    trustworthy_n: float = math.inf
 
 
 class TargetNetwork(eqx.Module):
@@ -192,13 +212,14 @@ def population_loss(network: TwoLayerNetwork, rule: LossRule, position: Position
     return 0.5 * jnp.sum(residual**2)
 
 
-def gram_matrix(network: TwoLayerNetwork, rule: LossRule, position: Position
-                ) -> Float[Array, "width width"]:
-    r"""$G_{ij} = E_q[\sigma(w_i\cdot x + b_i)\sigma(w_j\cdot x + b_j)]$ (readouts ignored)."""
-    params = network.unflatten(position)
+def gram_matrix(network: TwoLayerNetwork, rule: LossRule, position: Position,
+                target: TargetNetwork | None = None) -> Float[Array, "units units"]:
+    r"""$G_{ij} = E_q[\sigma(w_i\cdot x + b_i)\sigma(w_j\cdot x + b_j)]$ (readouts ignored;
+    with a `target`, over the student's and the teacher's units together)."""
+    units = _signed_units(network, position, target)
     if rule.mehler:
-        return _mehler_gram(network, rule, params)
-    hidden = network.activation.function(rule.points @ params.weights.T + params.biases)
+        return _mehler_gram(network, rule, units)
+    hidden = network.activation.function(rule.points @ units.weights.T + units.biases)
     hidden = hidden * rule.root_weights[:, None]
     return hidden.T @ hidden
 
@@ -215,7 +236,10 @@ def _mode_rule(network: TwoLayerNetwork, kmax: int, num_nodes: int):
             f"{measure.input_dim - 1}) for Gaussian inputs in d={measure.input_dim}; use "
             "mode_energies (the Mehler form E_k) instead, or input_dim=1."
         )
-    factor = 4 if isinstance(measure, CircleMeasure) else 2
+    # Nodes per mode: the loss's Q is sized for L, not for resolving the oscillations of
+    # h_k (about 2 sqrt(k) half-waves over the trapezoid's [-10, 10]); 8 per mode keeps the
+    # projection of modes up to kmax at rounding level.
+    factor = 4 if isinstance(measure, CircleMeasure) else 8
     num_nodes = max(int(num_nodes), factor * (kmax + 1))
     quadrature = measure.quadrature(num_nodes)
     return quadrature.points, jnp.exp(0.5 * quadrature.log_weights), weighted_basis(
@@ -272,55 +296,130 @@ def cutoff_energy(network: TwoLayerNetwork, position: Position, num_modes: int,
 # --------------------------------------------------------------------------- choosing Q
 
 
-def loss_tolerance(n_max: float) -> float:
-    """The accuracy the loss needs for sampling up to $n_{max}$: $10^{-3}/n_{max}$."""
-    if not (isinstance(n_max, int | float) and math.isfinite(n_max) and n_max > 0):
+# The tolerance on the posterior-averaged error of the tempered energy n(L - L0).
+ENERGY_TOLERANCE = 1e-3
+
+
+def validate_n_max(n_max: float) -> float:
+    """`n_max` as a float, or a ValueError naming it."""
+    if not (isinstance(n_max, int | float) and not isinstance(n_max, bool)
+            and math.isfinite(n_max) and n_max > 0):
         raise ValueError(f"n_max must be a positive finite number, got {n_max!r}.")
-    return 1e-3 / n_max
+    return float(n_max)
 
 
-def _loss_at_draws(network, num_nodes, draws, target):
+def _grams_at_draws(network, num_nodes, draws, target) -> np.ndarray:
     rule = loss_rule(network, num_nodes)
-    return np.asarray(jax.vmap(lambda p: population_loss(network, rule, p, target))(draws))
+    grams = jax.vmap(lambda p: gram_matrix(network, rule, p, target))(draws)
+    return np.asarray(grams)
 
 
-def _stated_error(coarse, fine, margin: float) -> float:
-    """``margin`` × the largest $|L_Q - L_{2Q}|$, plus a rounding floor of $100\\varepsilon
-    \\max L$ (below it the difference is rounding noise, not discretization)."""
-    rounding = 100.0 * np.finfo(np.float64).eps * float(np.max(np.abs(fine)))
-    return float(margin * np.max(np.abs(coarse - fine)) + rounding)
+class _KernelChange(NamedTuple):
+    r"""Per draw: eigenvalues $\mu_j$ of $G_{2Q}$ and $|v_j^\top(G_Q - G_{2Q})v_j|$."""
+
+    eigenvalues: np.ndarray
+    change: np.ndarray
+
+
+def _kernel_change(coarse: np.ndarray, fine: np.ndarray) -> _KernelChange:
+    # On the host: a batched LAPACK call inside XLA can deadlock a small CPU thread pool
+    # (see efftheory._linalg).
+    eigenvalues, vectors = np.linalg.eigh(fine)
+    change = np.abs(np.einsum("dij,dik,dkj->dj", vectors, coarse - fine, vectors))
+    return _KernelChange(np.clip(eigenvalues, 0.0, None), change)
+
+
+def tempered_energy_error(coarse: np.ndarray, fine: np.ndarray, readout_variance: float,
+                          n: np.ndarray | float) -> np.ndarray:
+    r"""$\varepsilon(n) = \tfrac12\sum_j n s_a^2|v_j^\top\Delta G v_j|/(1 + ns_a^2\mu_j)$,
+    the worst over the draws (leading axis of `coarse`/`fine`, the kernels $G_Q$ and
+    $G_{2Q}$), for every $n$ given (see the module docstring)."""
+    return _worst_error(_kernel_change(coarse, fine), readout_variance, n)
+
+
+def _worst_error(kernel: _KernelChange, readout_variance: float, n) -> np.ndarray:
+    n = np.atleast_1d(np.asarray(n, dtype=np.float64))
+    scaled = n[:, None, None] * readout_variance
+    errors = 0.5 * np.sum(scaled * kernel.change[None]
+                          / (1.0 + scaled * kernel.eigenvalues[None]), -1)
+    return errors.max(axis=1)
+
+
+def _trustworthy_n(kernel: _KernelChange, readout_variance, margin, tolerance) -> float:
+    """The largest n with margin * eps(n) <= tolerance (eps grows with n): a grid in
+    log10 n, then bisection."""
+    grid = np.linspace(-3.0, 300.0, 304)
+    stated = margin * _worst_error(kernel, readout_variance, 10.0**grid)
+    if stated[-1] <= tolerance:
+        return math.inf
+    if stated[0] > tolerance:
+        return 0.0
+    first_bad = int(np.argmax(stated > tolerance))
+    low, high = grid[first_bad - 1], grid[first_bad]
+    for _ in range(30):
+        middle = 0.5 * (low + high)
+        ok = margin * _worst_error(kernel, readout_variance, 10.0**middle)[0] <= tolerance
+        low, high = (middle, high) if ok else (low, middle)
+    return float(10.0**low)
+
+
+def _position_resolution_limit(kernel: _KernelChange, readout_variance: float) -> float:
+    r"""The $n$ at which the readout's posterior width along $G$'s top eigenvector,
+    $(n\mu_1)^{-1/2}$, shrinks to $10^3$ float64 ulps of its prior scale $s_a$: beyond it
+    leapfrog steps and positions no longer resolve the posterior, whatever the quadrature."""
+    resolution = 1e3 * np.finfo(np.float64).eps
+    top = float(np.max(kernel.eigenvalues))
+    return math.inf if top <= 0 else float(1.0 / (top * readout_variance * resolution**2))
+
+
+def assess_num_nodes(network: TwoLayerNetwork, num_nodes: int, n_max: float, draws,
+                     target: TargetNetwork | None = None, *, margin: float = 10.0,
+                     coarse: np.ndarray | None = None, fine: np.ndarray | None = None
+                     ) -> QuadratureChoice:
+    """The `QuadratureChoice` for `num_nodes` nodes, stated from `draws` (prior draws)."""
+    coarse = _grams_at_draws(network, num_nodes, draws, target) if coarse is None else coarse
+    fine = _grams_at_draws(network, 2 * num_nodes, draws, target) if fine is None else fine
+    variance = network.readout_variance
+    kernel = _kernel_change(coarse, fine)
+    error = margin * float(_worst_error(kernel, variance, n_max)[0])
+    mehler = network.measure.input_dim > 1 and isinstance(network.measure, GaussianMeasure)
+    trustworthy = min(_trustworthy_n(kernel, variance, margin, ENERGY_TOLERANCE),
+                      _position_resolution_limit(kernel, variance))
+    return QuadratureChoice(num_nodes, error, ENERGY_TOLERANCE,
+                            num_nodes // 2 if mehler else 0, trustworthy)
 
 
 def choose_num_nodes(network: TwoLayerNetwork, n_max: float, *,
                      target: TargetNetwork | None = None, key: Key | None = None,
                      num_draws: int = 16, margin: float = 10.0, start: int = 16,
                      max_nodes: int = DEFAULT_MAX_NODES) -> QuadratureChoice:
-    r"""The smallest $Q = \text{start}\cdot 2^j$ whose estimated loss error is below
-    $10^{-3}/n_{max}$.
+    r"""The smallest $Q = \text{start}\cdot 2^j$ whose stated error $\varepsilon(n_{max})$
+    of the tempered energy is below $10^{-3}$ (module docstring).
 
-    The error of $L_Q$ is estimated as ``margin`` $\times \max |L_Q - L_{2Q}|$ (plus a
-    rounding floor $100\varepsilon\max L$) over
-    `num_draws` prior draws (fixed `key`, default ``PRNGKey(0)``). Raises
-    `QuadratureError` (naming what to change) if even ``max_nodes`` does not suffice.
+    $\varepsilon$ is measured from $G_Q - G_{2Q}$ at `num_draws` prior draws (fixed `key`,
+    default ``PRNGKey(0)``) and stated with a safety ``margin``. Raises `QuadratureError`
+    (naming what to change) if even ``max_nodes`` does not suffice.
     """
-    tolerance = loss_tolerance(n_max)
+    n_max = validate_n_max(n_max)
     key = jax.random.PRNGKey(0) if key is None else key
     draws = jax.vmap(network.sample_prior)(jax.random.split(key, num_draws))
     num_nodes = int(start)
-    coarse = _loss_at_draws(network, num_nodes, draws, target)
+    coarse = _grams_at_draws(network, num_nodes, draws, target)
     while True:
-        fine = _loss_at_draws(network, 2 * num_nodes, draws, target)
-        error = _stated_error(coarse, fine, margin)
-        if error <= tolerance:
-            return QuadratureChoice(num_nodes, error, tolerance,
-                                    num_nodes // 2 if network.measure.input_dim > 1
-                                    and isinstance(network.measure, GaussianMeasure) else 0)
+        fine = _grams_at_draws(network, 2 * num_nodes, draws, target)
+        choice = assess_num_nodes(network, num_nodes, n_max, draws, target, margin=margin,
+                                  coarse=coarse, fine=fine)
+        if choice.error_estimate <= choice.tolerance:
+            return choice
         if 2 * num_nodes > max_nodes:
             raise QuadratureError(
-                f"the population loss of this network cannot be integrated to "
-                f"{tolerance:.1e} (= 1e-3/n_max for n_max={n_max:g}) with at most "
-                f"{max_nodes} nodes: the estimated error at Q={num_nodes} is {error:.2e}. "
-                "Lower n_max, raise max_nodes, or use smaller weight_scale (nearly singular "
-                "or non-analytic activations converge slowly)."
+                f"the population loss of this network cannot be integrated accurately enough "
+                f"for n_max={n_max:g} with at most {max_nodes} nodes: the stated error of "
+                f"the tempered energy n(L - L0) where the posterior lives is "
+                f"{choice.error_estimate:.2e} at Q={num_nodes} (tolerance "
+                f"{choice.tolerance:g}); at that Q it is trustworthy up to "
+                f"n = {choice.trustworthy_n:.3g}. Lower n_max to at most that, raise "
+                "max_nodes, or use a smaller weight_scale (nearly singular or non-analytic "
+                "activations converge slowly)."
             )
         num_nodes, coarse = 2 * num_nodes, fine

@@ -40,15 +40,14 @@ from ._energies import (
     QuadratureChoice,
     QuadratureError,
     TargetNetwork,
-    _loss_at_draws,
-    _stated_error,
+    assess_num_nodes,
     choose_num_nodes,
     cutoff_energy,
     gram_matrix,
     loss_rule,
-    loss_tolerance,
     mode_amplitudes,
     mode_energies,
+    validate_n_max,
 )
 from ._energies import population_loss as network_population_loss
 from ._linalg import spd_logdet, spd_logdet_and_inverse
@@ -87,18 +86,17 @@ def _check_user_nodes(network, num_nodes, n_max, target) -> QuadratureChoice:
     if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 2:
         raise ValueError(f"num_nodes must be None (automatic) or an integer >= 2, got "
                          f"{num_nodes!r}.")
-    tolerance = loss_tolerance(n_max)
+    n_max = validate_n_max(n_max)
     draws = jax.vmap(network.sample_prior)(jax.random.split(jax.random.PRNGKey(0), 16))
-    coarse = _loss_at_draws(network, num_nodes, draws, target)
-    fine = _loss_at_draws(network, 2 * num_nodes, draws, target)
-    error = _stated_error(coarse, fine, 10.0)
-    if error > tolerance:
+    choice = assess_num_nodes(network, num_nodes, n_max, draws, target)
+    if choice.error_estimate > choice.tolerance:
         raise QuadratureError(
-            f"num_nodes={num_nodes} gives an estimated loss error {error:.2e} above "
-            f"1e-3/n_max = {tolerance:.1e}; pass num_nodes=None to choose automatically."
+            f"num_nodes={num_nodes} gives a stated error {choice.error_estimate:.2e} of the "
+            f"tempered energy at n_max={n_max:g} (tolerance {choice.tolerance:g}); it is "
+            f"trustworthy up to n = {choice.trustworthy_n:.3g}. Lower n_max, or pass "
+            "num_nodes=None to choose automatically."
         )
-    mehler = network.input_dim > 1 and network.measure.name == "gaussian"
-    return QuadratureChoice(num_nodes, error, tolerance, num_nodes // 2 if mehler else 0)
+    return choice
 
 
 class NetworkModel(PartitionFunction):
@@ -141,6 +139,11 @@ class NetworkModel(PartitionFunction):
 
     def population_loss(self, position: Position) -> Scalar:
         return network_population_loss(self.network, self.rule, position, self.target)
+
+    @property
+    def trustworthy_n(self) -> float:
+        """`quadrature.trustworthy_n`: see `efftheory.QuadratureChoice`."""
+        return self.quadrature.trustworthy_n
 
     def log_prior(self, position: Position) -> Scalar:
         return self.network.log_prior(position)
@@ -189,6 +192,11 @@ class CollapsedNetworkModel(PartitionFunction):
         self.num_params = network.num_params - network.width
         self.loss_minimum = 0.0
         self.card = card
+
+    @property
+    def trustworthy_n(self) -> float:
+        """`quadrature.trustworthy_n`: see `efftheory.QuadratureChoice`."""
+        return self.quadrature.trustworthy_n
 
     def raw_position(self, position: Position, readout: Float[Array, " width"]) -> Position:
         """The raw-weight vector ``[a, w.ravel(), b]`` for inner weights and a readout."""

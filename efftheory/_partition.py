@@ -23,6 +23,7 @@ for every model.
 """
 
 import abc
+import math
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -46,6 +47,13 @@ class PartitionFunction(eqx.Module):
     num_params: eqx.AbstractVar[int]
     loss_minimum: eqx.AbstractVar[float]
     linear_in_inverse_temperature: ClassVar[bool] = True
+
+    @property
+    def trustworthy_n(self) -> float:
+        """The largest $n$ at which this model's tempered energy is accurate enough to
+        sample (quadrature and float64 rounding; ``inf`` for exact energies). Samplers
+        refuse ladders that go above it."""
+        return math.inf
 
     @abc.abstractmethod
     def population_loss(self, position: Position) -> Scalar:

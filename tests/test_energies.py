@@ -3,7 +3,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from efftheory._energies import QuadratureError, choose_num_nodes, loss_rule, population_loss
+import efftheory as et
+from efftheory._energies import (
+    QuadratureError,
+    choose_num_nodes,
+    gram_matrix,
+    loss_rule,
+    tempered_energy_error,
+)
 from efftheory._models import NetworkModel
 from efftheory._modes import mode_coefficients
 from efftheory._networks import TwoLayerNetwork
@@ -52,13 +59,38 @@ def test_population_loss_matches_monte_carlo(activation, measure, input_dim):
 def test_automatic_nodes_meet_their_stated_error(activation, measure, input_dim, n_max):
     network = TwoLayerNetwork(8, activation, measure, input_dim=input_dim)
     choice = choose_num_nodes(network, n_max)
-    assert choice.error_estimate <= choice.tolerance == pytest.approx(1e-3 / n_max)
+    assert choice.error_estimate <= choice.tolerance == pytest.approx(1e-3)
+    assert choice.trustworthy_n >= n_max
     # verified against 4Q at fresh prior draws
     draws = jax.vmap(network.sample_prior)(jax.random.split(jax.random.PRNGKey(99), 16))
-    coarse, fine = (loss_rule(network, q) for q in (choice.num_nodes, 4 * choice.num_nodes))
-    losses = [np.asarray(jax.vmap(lambda p, r=r: population_loss(network, r, p))(draws))
-              for r in (coarse, fine)]
-    assert np.max(np.abs(losses[0] - losses[1])) <= choice.error_estimate
+
+    def grams(num_nodes):
+        rule = loss_rule(network, num_nodes)
+        return np.asarray(jax.vmap(lambda p: gram_matrix(network, rule, p))(draws))
+
+    coarse, fine = grams(choice.num_nodes), grams(4 * choice.num_nodes)
+    measured = tempered_energy_error(coarse, fine, network.readout_variance, n_max)[0]
+    assert measured <= choice.error_estimate
+
+
+def test_tempered_energy_error_is_the_posterior_mean_of_the_energy_change():
+    # eps(n) = E_{a|w}[n a'dG a]/2 with a|w ~ N(0, (1/s^2 + nG)^-1): for a diagonal G and
+    # a diagonal dG it is exactly (1/2) sum_j n s^2 dG_jj / (1 + n s^2 mu_j).
+    gram = np.diag([2.0, 1e-3, 1e-9])[None]
+    change = np.diag([1e-12, -1e-12, 1e-12])[None]
+    n, variance = 1e6, 0.5
+    expected = 0.5 * sum(n * variance * 1e-12 / (1 + n * variance * mu)
+                         for mu in (2.0, 1e-3, 1e-9))
+    error = tempered_energy_error(gram + change, gram, variance, n)[0]
+    assert error == pytest.approx(expected, rel=1e-9)
+
+
+def test_sampling_above_the_trustworthy_n_is_refused():
+    model = NetworkModel(TwoLayerNetwork(2, "tanh"), n_max=1e4)
+    limit = model.trustworthy_n
+    assert 1e4 <= limit < 1e30
+    with pytest.raises(ValueError, match="trustworthy n"):
+        et.sample(model, [0.0, 1.0, 10 * limit], chains=1, draws=2, warmup=2, progress=False)
 
 
 def test_unreachable_accuracy_raises():

@@ -89,11 +89,26 @@ def sample(
         max_tree_depth=max_tree_depth, target_accept_prob=target_accept_prob,
         dense_mass=dense_mass, swap=swap,
     )
+    _check_trustworthy(model, config.n_ladder)
     mesh = chain_mesh(devices, config.chains)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     if folder is not None:
         _persistence.start_run_folder(folder, config, model)
     return _run(model, config, folder, progress, mesh)
+
+
+def _check_trustworthy(model: PartitionFunction, n_ladder) -> None:
+    """Refuse rungs above the model's trustworthy n (its energy error is not small there)."""
+    limit = model.trustworthy_n
+    top = max(n_ladder)
+    if top > limit:
+        raise ValueError(
+            f"n_ladder reaches n={top:g}, above this model's trustworthy n = {limit:.3g}: "
+            "beyond it the quadrature and float64 rounding of the kernel G = E[σσᵀ] change "
+            "the tempered energy n(L - L0) by more than 1e-3 where the posterior lives "
+            "(see model.quadrature), so lambda-hat there would be noise. Lower the top rung "
+            "to at most that n."
+        )
 
 
 def sample_nuts(model: PartitionFunction, n: float, **kwargs) -> SamplingResult:
