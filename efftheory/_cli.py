@@ -65,8 +65,10 @@ def _run(arguments) -> int:
         raise ValueError(f"unknown preset {arguments.preset!r}; presets: {sorted(PRESETS)}.")
     if overrides:
         config = config.replace(overrides={**config.overrides, **overrides})
-    out = arguments.out or Path("results") / arguments.card
-    summary = run_study(config, out)
+    from ._results_folder import default_results_folder
+
+    out = arguments.out or default_results_folder(config)
+    summary = run_study(config, out, restart=arguments.restart)
     power = summary["fits"].get("log_power")
     if power:
         print(f"lambda-hat ~ alpha (log n)^p: p = {power['exponent']:.3f} ± "
@@ -125,7 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "Writes report.md, summary.json/csv, figures and the InferenceData.")
     run.add_argument("card", help="model card name (see `efftheory models`) or .toml path")
     run.add_argument("--out", type=Path, default=None,
-                     help="output folder (default results/<card>); rerunning resumes")
+                     help="output folder (default results/<card>, or results/<card>-<changed "
+                          "settings> when settings or overrides differ from the card's); "
+                          "rerunning with the same settings resumes, with others refuses")
+    run.add_argument("--restart", action="store_true",
+                     help="discard the run already in the output folder and start over")
     run.add_argument("--preset", default=None,
                      help="named configuration (learning-zero-small, learning-zero-256-gpu, "
                           "learning-zero-circle); default: the card's own preset if any")

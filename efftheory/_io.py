@@ -1,9 +1,14 @@
-"""Atomic file writes: a reader never sees a half-written result."""
+"""Atomic file writes: a reader never sees a half-written result.
+
+Files are created with mode ``0o666`` masked by the user's umask (0644 under the usual
+umask 022), like any file a program opens for writing; `tempfile.mkstemp` would make every
+result private (0600).
+"""
 
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -16,14 +21,26 @@ def atomic_destination(path: str | os.PathLike):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
+    temporary = _new_temporary(path)
     try:
         yield Path(temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _new_temporary(path: Path) -> Path:
+    """Create an empty, uniquely named file beside `path`; its mode honours the umask."""
+    for _ in range(100):
+        candidate = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"could not create a temporary file beside {path}; remove the "
+                          f".{path.name}.*.tmp files in {path.parent}.")
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

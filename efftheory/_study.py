@@ -24,7 +24,9 @@ r"""A study: one model card across many decades of n, measured and predicted.
    ``free_energy.png`` and ``report.md``.
 
 A study is a pure function of its configuration and seed: rerunning it in the same folder
-resumes the sampling checkpoint instead of starting over.
+with the same configuration resumes the sampling checkpoint instead of starting over; with
+any other configuration it refuses, naming the differences (``restart=True`` discards the
+old run). ``status.json`` says whether the study finished (`efftheory._results_folder`).
 """
 
 import csv
@@ -198,14 +200,17 @@ def _posterior_inner_weight_size(model, result):
 
 
 def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
-              progress: bool | None = None, **settings) -> dict:
+              progress: bool | None = None, restart: bool = False, **settings) -> dict:
     """Run (or resume) a study and write its artifacts to `out`; returns the summary dict.
 
     `config` is a `StudyConfig`, its dict form, or a card/preset name; `settings` override
     fields. Sampling checkpoints to ``out/checkpoint`` after every chunk, so an interrupted
-    study resumes where it stopped when run again with the same arguments.
+    study resumes where it stopped when run again with the same arguments. A folder holding
+    a run with other settings is refused (the error names them) unless `restart=True`,
+    which discards that run; a file, an unwritable path or a non-empty folder that is not
+    an efftheory results folder is refused before any work.
     """
-    from . import sampling
+    from . import _results_folder, sampling
     from ._cards import load_model
 
     if isinstance(config, str):
@@ -220,8 +225,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
         config = StudyConfig(**merged, overrides=overrides)
     elif settings:
         config = config.replace(**settings)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _results_folder.check_output_folder(out)
     model = load_model(config.card, n_max=config.n_max, **config.overrides)
     eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
     geometric = _geometric_values(model)
@@ -232,11 +236,17 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
                             target_accept_prob=config.target_accept_prob,
                             max_tree_depth=config.max_tree_depth,
                             store_positions=config.store_positions, progress=progress)
-    if (checkpoint / "state.npz").exists():
-        result = sampling.resume(checkpoint, model=model, progress=progress)
-    else:
+    if restart:
+        _results_folder.discard_study(out)
+    # A folder without a status (new, restarted, or from an older efftheory) is not known to
+    # hold a finished study; a finished one keeps its mark unless the rerun is accepted.
+    _results_folder.mark_running(out, config)
+    try:
         result = sampling.sample(model, config.n_ladder, checkpoint_dir=checkpoint,
+                                 if_exists="restart" if restart else "resume",
                                  **sampler_settings)
+    except sampling.RunFolderMismatchError as error:
+        raise _results_folder.rerun_refusal(out, error.differences) from None
     result.save(out / "sampling")
 
     quenched = _quenched_prior_average(model, np.asarray(result.n_ladder), seed=config.seed)
@@ -247,6 +257,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
         for row, size in zip(summary["rungs"], sizes, strict=True):
             row["posterior_mean_abs_w"] = float(size)
     write_artifacts(out, summary, eigenvalues)
+    _results_folder.mark_complete(out, config)
     return summary
 
 

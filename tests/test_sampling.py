@@ -19,6 +19,7 @@ from scipy import integrate
 import efftheory
 from efftheory._partition import standard_normal_log_prior
 from efftheory.sampling import (
+    RunFolderMismatchError,
     SamplingResult,
     SamplingWarning,
     _tempering,
@@ -317,7 +318,38 @@ def test_checkpoint_dir_is_not_overwritten(tmp_path):
         with pytest.raises(FileExistsError, match="resume"):
             sample(SMALL, SMALL_LADDER, checkpoint_dir=folder, **SMALL_RUN)
         finished = resume(folder, SMALL)  # nothing left to run: returns the result
+        again = sample(SMALL, SMALL_LADDER, checkpoint_dir=folder, if_exists="resume",
+                       **SMALL_RUN)
     assert finished.energy.shape == (2, 40, 3)
+    np.testing.assert_array_equal(again.energy, finished.energy)
+
+
+def test_checkpoint_dir_with_other_settings_refuses(tmp_path):
+    """Issue 16.1 at the layer that owns the checkpoint: no caller resumes a different run."""
+    folder = tmp_path / "run"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        sample(SMALL, SMALL_LADDER, checkpoint_dir=folder, **SMALL_RUN)
+    stored = {path.name: path.read_bytes() for path in folder.iterdir()}
+    other_model = FreeTheory(prior_variance=jnp.asarray([1.0, 0.1, 0.02]), num_params=3)
+    for if_exists in ("refuse", "resume"):
+        with pytest.raises(RunFolderMismatchError, match="seed: 3 -> 4") as refusal:
+            sample(SMALL, SMALL_LADDER, checkpoint_dir=folder, if_exists=if_exists,
+                   **{**SMALL_RUN, "seed": 4})
+        assert "if_exists='restart'" in str(refusal.value)
+        with pytest.raises(RunFolderMismatchError, match="fingerprint"):
+            sample(other_model, SMALL_LADDER, checkpoint_dir=folder, if_exists=if_exists,
+                   **SMALL_RUN)
+    with pytest.raises(RunFolderMismatchError, match="fingerprint"):
+        resume(folder, other_model)
+    with pytest.raises(ValueError, match="not built from a card"):
+        resume(folder)  # a Python model is data-less: it must be passed back in
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == stored
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        sample(SMALL, SMALL_LADDER, checkpoint_dir=mine, **SMALL_RUN)
 
 
 def test_no_device_assumptions():

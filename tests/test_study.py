@@ -1,13 +1,21 @@
 """The study pipeline (`efftheory run`) at tiny sizes: every artifact, honest numbers."""
 
 import json
+import os
+import pickle
+import shutil
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import efftheory as et
+from efftheory._cli import main
+from efftheory._results_folder import default_results_folder
+from efftheory.sampling import _api
 
 TINY = dict(overrides={"width": 2}, n_min=1.0, n_max=1e3, num_rungs=5, chains=2, warmup=100,
             draws=100, chunk_size=50, progress=False)
@@ -18,8 +26,12 @@ ARTIFACTS = ["summary.json", "summary.csv", "report.md", "spectrum.png",
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
-    with pytest.warns(et.SamplingWarning):
-        summary = et.run_study("learning-zero-small", out, **TINY)
+    previous = os.umask(0o022)  # test_files_honour_the_umask reads the modes
+    try:
+        with pytest.warns(et.SamplingWarning):
+            summary = et.run_study("learning-zero-small", out, **TINY)
+    finally:
+        os.umask(previous)
     return out, summary
 
 
@@ -61,10 +73,140 @@ def test_study_numbers_come_from_the_run(study):
 
 def test_rerun_resumes_instead_of_resampling(study, monkeypatch):
     out, summary = study
-    monkeypatch.setattr(et.sampling, "sample", lambda *a, **k: pytest.fail("resampled"))
+    monkeypatch.setattr(_api, "run_chunk", lambda *a, **k: pytest.fail("resampled"))
     with pytest.warns(et.SamplingWarning):
         again = et.run_study("learning-zero-small", out, **TINY)
     assert again["rungs"] == summary["rungs"]
+    assert json.loads((out / "status.json").read_text())["status"] == "complete"
+
+
+@pytest.mark.parametrize("change, named", [
+    (dict(draws=60), "draws: 100 -> 60"),
+    (dict(seed=1), "seed: 0 -> 1"),
+    (dict(n_max=1e2), "model parameter n_max: 1000.0 -> 100.0"),
+    (dict(overrides={"width": 2, "activation": "erf"}),
+     "model parameter activation: 'tanh' -> 'erf'"),
+    (dict(overrides={"width": 3}), "model parameter width: 2 -> 3"),
+])
+def test_rerun_with_other_settings_refuses(study, monkeypatch, change, named):
+    """Issue 16.1: a changed setting is named; nothing is sampled or rewritten."""
+    out, _ = study
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    monkeypatch.setattr(_api, "run_chunk", lambda *a, **k: pytest.fail("sampled"))
+    with pytest.raises(ValueError, match="other settings") as refusal:
+        et.run_study("learning-zero-small", out, **{**TINY, **change})
+    message = str(refusal.value)
+    assert named in message and "--restart" in message and "--out" in message
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+
+
+def test_cli_rerun_refusal_then_restart(study, tmp_path, capsys):
+    """`efftheory run` names the difference and exits 2; `--restart` starts over."""
+    out, summary = study
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    tiny = ["--override", "width=2", "--n-max", "1000", "--num-rungs", "5", "--chains", "2",
+            "--warmup", "100", "--draws", "100", "--set", "chunk_size=50", "--out", str(copy)]
+    assert main(["run", "learning-zero-small", *tiny, "--seed", "1"]) == 2
+    assert "seed: 0 -> 1" in capsys.readouterr().err
+    with pytest.warns(et.SamplingWarning):
+        assert main(["run", "learning-zero-small", *tiny, "--seed", "1", "--restart"]) == 0
+    restarted = json.loads((copy / "summary.json").read_text())
+    assert restarted["config"]["seed"] == 1
+    assert restarted["rungs"][1]["learning_coefficient"] != \
+        summary["rungs"][1]["learning_coefficient"]
+    assert json.loads((copy / "status.json").read_text())["status"] == "complete"
+
+
+def test_default_folder_differs_with_overrides_and_presets():
+    plain = et.study_config("learning-zero-small")
+    assert default_results_folder(plain) == Path("results/learning-zero-small")
+    folders = {default_results_folder(config) for config in (
+        plain, plain.replace(overrides={"width": 8}), plain.replace(draws=20),
+        plain.replace(overrides={"activation": "erf"}),
+        et.study_config("learning-zero-circle", card="learning-zero-small"))}
+    assert len(folders) == 5
+    assert default_results_folder(plain.replace(overrides={"width": 8})) == Path(
+        "results/learning-zero-small-width=8")
+    # The same settings always map to the same folder, so an identical rerun resumes.
+    assert default_results_folder(plain.replace(draws=20)) == default_results_folder(
+        et.study_config("learning-zero-small", draws=20))
+
+
+def test_resume_never_unpickles(study, tmp_path):
+    """Issue 16.2: a planted model.pkl is never loaded; the model comes from model.json."""
+    out, summary = study
+    marker = tmp_path / "executed"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    folder = tmp_path / "checkpoint"
+    shutil.copytree(out / "checkpoint", folder)
+    (folder / "model.pkl").write_bytes(pickle.dumps(Payload()))
+    with pytest.warns(et.SamplingWarning):
+        resumed = et.resume(folder, progress=False)
+    assert not marker.exists()
+    np.testing.assert_array_equal(resumed.learning_coefficient,
+                                  [row["learning_coefficient"] for row in summary["rungs"]])
+    (folder / "model.json").unlink()  # a run folder from an older efftheory
+    with pytest.raises(FileNotFoundError, match="never loads"):
+        et.resume(folder)
+    assert not marker.exists()
+
+
+def test_files_honour_the_umask(study):
+    """Issue 16.3: under umask 022 a run writes 0644 files (mkstemp made them 0600)."""
+    out, _ = study
+    files = [path for path in out.rglob("*") if path.is_file()]
+    assert {path.relative_to(out).as_posix() for path in files} >= set(ARTIFACTS)
+    assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o644}
+
+
+def test_output_folder_is_never_someone_elses(tmp_path, monkeypatch):
+    """Issue 16.3: a file, a path under a file, or a foreign folder fails before sampling."""
+    monkeypatch.setattr(et.sampling, "sample", lambda *a, **k: pytest.fail("sampled"))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.md").write_text("my notes")
+    with pytest.raises(ValueError, match="not an efftheory results folder"):
+        et.run_study("learning-zero-small", mine, **TINY)
+    assert (mine / "report.md").read_text() == "my notes"
+    assert sorted(path.name for path in mine.iterdir()) == ["report.md"]
+    a_file = tmp_path / "a_file"
+    a_file.write_text("data")
+    with pytest.raises(ValueError, match="is a file"):
+        et.run_study("learning-zero-small", a_file, **TINY)
+    with pytest.raises(ValueError, match="cannot create"):
+        et.run_study("learning-zero-small", a_file / "out", **TINY)
+    assert a_file.read_text() == "data"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes into read-only folders")
+def test_read_only_output_folder_fails_before_sampling(tmp_path, monkeypatch):
+    monkeypatch.setattr(et.sampling, "sample", lambda *a, **k: pytest.fail("sampled"))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(ValueError, match="cannot write into"):
+            et.run_study("learning-zero-small", locked, **TINY)
+    finally:
+        locked.chmod(0o755)
+
+
+def test_partial_study_is_marked_running(tmp_path, monkeypatch):
+    """Issue 16.3: status.json tells a partial study from a finished one."""
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(et.sampling, "sample", killed)
+    with pytest.raises(KeyboardInterrupt):
+        et.run_study("learning-zero-small", tmp_path / "partial", **TINY)
+    status = json.loads((tmp_path / "partial" / "status.json").read_text())
+    assert status["status"] == "running" and status["config"]["draws"] == 100
 
 
 def test_run_command_and_bad_settings(tmp_path):

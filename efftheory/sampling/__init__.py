@@ -11,4 +11,5 @@ from ._diagnostics import SamplingWarning as SamplingWarning
 from ._estimators import learning_coefficient as learning_coefficient
 from ._estimators import stepping_stone as stepping_stone
 from ._estimators import thermodynamic_integration as thermodynamic_integration
+from ._persistence import RunFolderMismatchError as RunFolderMismatchError
 from ._result import SamplingResult as SamplingResult

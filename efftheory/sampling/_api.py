@@ -10,7 +10,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from .._partition import PartitionFunction
-from . import _persistence
+from . import _model_record, _persistence
 from ._config import SamplerConfig, validate_ladder
 from ._devices import DeviceSpec, chain_mesh
 from ._diagnostics import diagnostic_messages, inference_data, rhat_and_ess, warn_diagnostics
@@ -46,6 +46,7 @@ def sample(
     swap_every: int = 1,
     chunk_size: int | None = None,
     checkpoint_dir: str | Path | None = None,
+    if_exists: _persistence.IfExists = "refuse",
     store_positions: bool = True,
     progress: bool | None = None,
     adapt_ladder: bool = False,
@@ -65,7 +66,10 @@ def sample(
     the final ladder). Draws come in chunks of `chunk_size` steps (default
     `min(100, warmup or draws)`); with `checkpoint_dir`, each chunk is checkpointed and an
     interrupted run continues with `resume(checkpoint_dir)`, reproducing the uninterrupted
-    run bit for bit on the same platform. Diagnostics failing their thresholds raise
+    run bit for bit on the same platform. A `checkpoint_dir` that already holds a run is
+    refused (`if_exists="refuse"`), continued only if its configuration and model equal
+    these (`"resume"`; any difference raises `RunFolderMismatchError` naming the fields), or
+    discarded first (`"restart"`). Diagnostics failing their thresholds raise
     `SamplingWarning`s; divergent transitions are counted, never dropped.
 
     `devices` spreads the chains over several accelerators (the chain axis of the state is
@@ -93,7 +97,7 @@ def sample(
     mesh = chain_mesh(devices, config.chains)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     if folder is not None:
-        _persistence.start_run_folder(folder, config, model)
+        _persistence.open_run_folder(folder, config, model, if_exists)
     return _run(model, config, folder, progress, mesh)
 
 
@@ -122,13 +126,22 @@ def resume(path: str | Path, model: PartitionFunction | None = None, *,
            progress: bool | None = None, devices: DeviceSpec = None) -> SamplingResult:
     """Continue the run checkpointed in `path` (a `checkpoint_dir`) and return its result.
 
-    The model is read back from the folder if it pickled; otherwise pass it as `model`.
-    `devices` as in `sample`; a run may resume on a different number of devices.
+    A model built from a card is rebuilt from the card name and parameters recorded in
+    ``model.json``; any other model must be passed as `model`, and is checked against the
+    recorded one (`RunFolderMismatchError` if it differs). Nothing in the folder is executed:
+    a pickled model is never loaded. `devices` as in `sample`; a run may resume on a
+    different number of devices.
     """
     folder = Path(path)
     config = _persistence.read_config(folder)
     if model is None:
-        model = _persistence.read_model(folder)
+        model = _model_record.rebuild_model(folder)
+    else:
+        stored = _model_record.read_model_record(folder)
+        differences = [] if stored is None else _model_record.model_differences(
+            stored, _model_record.describe_model(model))
+        if differences:
+            raise _persistence.RunFolderMismatchError(folder, differences)
     return _run(model, config, folder, progress, chain_mesh(devices, config.chains))
 
 

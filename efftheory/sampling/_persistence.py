@@ -1,15 +1,20 @@
 """Run folders: checkpoints after every chunk (atomic writes) and saved results.
 
-A run folder holds `config.json`, optionally `model.pkl`, one `chunk_XXXXX.npz` of draws
-per finished sampling chunk, and `state.npz`: the sampler state's pytree leaves (NumPyro
-`HMCState` included) and the index of the next chunk. Every file is written to a temporary
-name and moved into place with `os.replace`, so a run killed at any instant leaves either the
-old or the new checkpoint, never a torn one, and loses at most the chunk in flight.
+A run folder holds `config.json` (the `SamplerConfig`), `model.json` (which model was
+sampled, as data: see `_model_record`), one `chunk_XXXXX.npz` of draws per finished
+sampling chunk, and `state.npz`: the sampler state's pytree leaves (NumPyro `HMCState`
+included) and the index of the next chunk. Every file is written to a temporary name and
+moved into place with `os.replace`, so a run killed at any instant leaves either the old or
+the new checkpoint, never a torn one, and loses at most the chunk in flight.
+
+The folder owns its run: `open_run_folder` continues it only for the same configuration and
+model, and names every difference otherwise, so no caller can resume a run under settings
+it was not sampled with.
 """
 
 import io
-import pickle
 from pathlib import Path
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -17,11 +22,34 @@ import numpy as np
 
 from .._io import atomic_write_bytes
 from ._config import SamplerConfig
+from ._model_record import (
+    LEGACY_PICKLE,
+    MODEL_FILE,
+    describe_model,
+    model_differences,
+    read_model_record,
+    write_model_record,
+)
 from ._tempering import StepRecord, TemperingState
 
 CONFIG_FILE = "config.json"
-MODEL_FILE = "model.pkl"
 STATE_FILE = "state.npz"
+IF_EXISTS = ("refuse", "resume", "restart")
+IfExists = Literal["refuse", "resume", "restart"]
+
+
+class RunFolderMismatchError(FileExistsError):
+    """A run folder holds a run with another configuration or model.
+
+    `differences` lists each differing field as ``"field: stored -> requested"``.
+    """
+
+    def __init__(self, folder: Path, differences: list[str]):
+        self.folder, self.differences = Path(folder), list(differences)
+        super().__init__(
+            f"checkpoint_dir {folder} holds a run with other settings: "
+            + "; ".join(differences) + ". Choose a new checkpoint_dir, or pass "
+            "if_exists='restart' to discard that run.")
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -30,22 +58,56 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def start_run_folder(folder: Path, config: SamplerConfig, model) -> None:
-    """Create the folder with its config (and the model, if it pickles)."""
+def _owned(path: Path) -> bool:
+    """Whether a run folder's entry is one of the files a run writes."""
+    name = path.name
+    return (name in (CONFIG_FILE, MODEL_FILE, STATE_FILE, LEGACY_PICKLE)
+            or (name.startswith("chunk_") and name.endswith(".npz"))
+            or (name.startswith(".") and name.endswith(".tmp")))
+
+
+def config_differences(stored: SamplerConfig, requested: SamplerConfig) -> list[str]:
+    """``"field: old -> new"`` for every sampler setting that differs."""
+    old, new = stored.__dict__, requested.__dict__
+    return [f"{name}: {old[name]!r} -> {new[name]!r}" for name in old if old[name] != new[name]]
+
+
+def open_run_folder(folder: Path, config: SamplerConfig, model,
+                    if_exists: IfExists = "refuse") -> None:
+    """Make `folder` ready for `config` on `model`: a new run, or the same run continued.
+
+    An empty or new folder starts a run. A folder holding a run continues it only when its
+    configuration and model equal the requested ones (`if_exists="resume"`); any difference
+    raises `RunFolderMismatchError` naming the fields. `if_exists="refuse"` refuses a folder
+    that already holds a checkpoint; `"restart"` deletes the run's files first. A folder of
+    other files is never written into.
+    """
+    if if_exists not in IF_EXISTS:
+        raise ValueError(f"if_exists must be one of {IF_EXISTS}, got {if_exists!r}.")
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"checkpoint_dir {folder} is a file; pass a folder.")
     folder.mkdir(parents=True, exist_ok=True)
-    existing = folder / CONFIG_FILE
-    if existing.exists() and SamplerConfig.from_json(existing.read_text()) != config:
-        raise FileExistsError(f"checkpoint_dir {folder} holds a run with a different "
-                              "configuration; resume it with efftheory.sampling.resume(path) "
-                              "or choose an empty checkpoint_dir.")
-    if (folder / STATE_FILE).exists():
-        raise FileExistsError(f"checkpoint_dir {folder} already holds a checkpoint; continue it "
-                              "with efftheory.sampling.resume(path) or choose an empty folder.")
-    atomic_write_bytes(existing, config.to_json().encode())
-    try:
-        atomic_write_bytes(folder / MODEL_FILE, pickle.dumps(jax.device_get(model)))
-    except (pickle.PicklingError, AttributeError, TypeError):
-        pass  # resume(path, model=...) then needs the model passed back in
+    foreign = sorted(path.name for path in folder.iterdir() if not _owned(path))
+    if foreign:
+        raise FileExistsError(f"checkpoint_dir {folder} holds files a run does not write "
+                              f"({', '.join(foreign[:5])}); choose an empty or new folder.")
+    if if_exists == "restart":
+        for path in folder.iterdir():
+            path.unlink()
+    stored = folder / CONFIG_FILE
+    if stored.exists():
+        differences = config_differences(read_config(folder), config)
+        differences += model_differences(read_model_record(folder), describe_model(model))
+        if differences:
+            raise RunFolderMismatchError(folder, differences)
+        if if_exists == "refuse" and (folder / STATE_FILE).exists():
+            raise FileExistsError(
+                f"checkpoint_dir {folder} already holds a checkpoint of this run; continue it "
+                "with efftheory.sampling.resume(path) or sample(..., if_exists='resume'), or "
+                "choose an empty folder.")
+        return
+    atomic_write_bytes(stored, config.to_json().encode())
+    write_model_record(folder, model)
 
 
 def write_checkpoint(folder: Path, chunk_index: int, state: TemperingState,
@@ -66,15 +128,11 @@ def read_config(folder: Path) -> SamplerConfig:
     if not path.exists():
         raise FileNotFoundError(f"{folder} is not a run folder (no {CONFIG_FILE}); pass the "
                                 "checkpoint_dir given to efftheory.sampling.sample.")
-    return SamplerConfig.from_json(path.read_text())
-
-
-def read_model(folder: Path):
-    path = Path(folder) / MODEL_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{folder} holds no pickled model (it did not pickle); call "
-                                "resume(path, model=...) with the run's model.")
-    return pickle.loads(path.read_bytes())
+    try:
+        return SamplerConfig.from_json(path.read_text())
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"{path} is not a sampler configuration written by efftheory "
+                         f"({error}); pass another checkpoint_dir.") from None
 
 
 def read_checkpoint(folder: Path, template: TemperingState,
