@@ -12,6 +12,8 @@ from ._effective import fit_multiplicity as fit_multiplicity
 from ._effective import free_free_energy as free_free_energy
 from ._effective import free_learning_coefficient as free_learning_coefficient
 from ._effective import staircase_learning_coefficient as staircase_learning_coefficient
+from ._kernel import KernelEigenvalues as KernelEigenvalues
+from ._kernel import kernel_eigenvalues as kernel_eigenvalues
 from ._rlct import RLCT as RLCT
 from ._rlct import asymptotic_free_energy as asymptotic_free_energy
 from ._rlct import dln_rlct as dln_rlct
