@@ -315,7 +315,9 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
     return {
         "config": dataclasses.asdict(config),
         "model": {"card": config.card, "num_params": int(model.num_params),
-                  "card_metadata": _jsonable_card(card)},
+                  "card_metadata": _jsonable_card(card),
+                  "trustworthy_n": _finite(model.trustworthy_n),
+                  "quadrature_nodes": _quadrature_nodes(model)},
         "rank_cap": rank_cap,
         "kernel_eigenvalues": None if eigenvalues is None else [float(v) for v in eigenvalues],
         "kernel_eigenvalue_floor": eigenvalue_floor,
@@ -326,6 +328,9 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
         "effective_comparison": comparison,
         "swap_acceptance": [_finite(v) for v in result.swap_acceptance],
         "round_trips": [int(v) for v in result.round_trips],
+        "communication_barrier": _finite(result.communication_barrier),
+        "round_trip_rate": _finite(result.round_trip_rate),
+        "swap_rejection": [_finite(v) for v in result.swap_rejection],
         "diagnostics": list(result.diagnostics),
     }
 
@@ -441,6 +446,11 @@ def write_artifacts(out: Path, summary: dict, eigenvalues) -> None:
     atomic_write_text(out / REPORT, render_report(summary))
 
 
+def _quadrature_nodes(model) -> int | None:
+    quadrature = getattr(model, "quadrature", None)
+    return None if quadrature is None else int(quadrature.num_nodes)
+
+
 def render_report(summary: dict) -> str:
     """report.md: the fitted exponent, the crossovers, and every failed diagnostic."""
     config = summary["config"]
@@ -451,6 +461,13 @@ def render_report(summary: dict) -> str:
                  f"{config['n_min']:g} to {config['n_max']:g}; {config['chains']} chains, "
                  f"{config['warmup']} warmup and {config['draws']} draws per rung; "
                  f"seed {config['seed']}.")
+    trustworthy = summary["model"].get("trustworthy_n")
+    if trustworthy is not None:
+        nodes = summary["model"].get("quadrature_nodes")
+        lines.append(f"Trustworthy up to n = {trustworthy:.3g}"
+                     + (f" ({nodes} quadrature nodes)" if nodes else "")
+                     + ": beyond it quadrature and float64 rounding of the kernel change the "
+                     "tempered energy by more than 1e-3 where the posterior lives.")
     lines += ["", "## Fitted laws", ""]
     fits = summary["fits"]
     if "log_power" in fits:
@@ -540,6 +557,14 @@ def render_report(summary: dict) -> str:
               + ", ".join("n/a" if v is None else f"{v:.2f}"
                           for v in summary["swap_acceptance"]) + ".",
               f"Replica round trips per chain: {summary['round_trips']}.", ""]
+    barrier = summary.get("communication_barrier")
+    if barrier is not None:
+        rate = summary.get("round_trip_rate")
+        lines[-1:-1] = [
+            f"Communication barrier Λ = Σ r_i = {barrier:.2f} (Syed et al. 2022): an "
+            f"equalized ladder needs about 2Λ ≈ {max(2, round(2 * barrier))} rungs; this one "
+            f"has {len(summary['rungs'])}. Round trips per chain per 1000 post-warmup steps: "
+            + ("n/a." if rate is None else f"{1000 * rate:.2f}.")]
     lines.append("Figures: `spectrum.png`, `learning_coefficient.png`, `free_energy.png`. "
                  "Numbers: `summary.json`, `summary.csv`. Draws: `sampling/inference_data.nc`.")
     return "\n".join(lines) + "\n"

@@ -268,6 +268,14 @@ def test_save_and_load(small_result, tmp_path):
                                   small_result.learning_coefficient)
     np.testing.assert_array_equal(loaded.round_trips, small_result.round_trips)
     assert loaded.config == small_result.config
+    # the communication barrier is the summed rejection of the recorded swap proposals
+    rejection = 1 - small_result.inference_data.sample_stats["swap_accept_prob"].values
+    assert small_result.communication_barrier == pytest.approx(rejection.mean((0, 1)).sum())
+    assert 0 < small_result.communication_barrier < len(SMALL_LADDER) - 1
+    assert summary["communication_barrier"] == pytest.approx(loaded.communication_barrier)
+    assert small_result.round_trip_rate == pytest.approx(
+        small_result.round_trips.sum() / small_result.energy.shape[0]
+        / small_result.energy.shape[1])
 
 
 _CHILD = textwrap.dedent("""

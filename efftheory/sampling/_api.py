@@ -17,6 +17,7 @@ from ._diagnostics import diagnostic_messages, inference_data, rhat_and_ess, war
 from ._estimators import energy_moments, stepping_stone, thermodynamic_integration
 from ._progress import progress_bar, progress_enabled
 from ._result import INFERENCE_DATA_FILE, SamplingResult
+from ._schedule import communication_barrier, equalized_schedule
 from ._tempering import (
     KernelSettings,
     StepRecord,
@@ -61,9 +62,12 @@ def sample(
     `chains` independent copies of the whole ladder run side by side (rungs × chains
     vmapped, one compile). Warmup adapts each rung's step size and diagonal (or dense) mass
     matrix without swaps; afterwards neighbours swap positions every `swap_every` steps
-    (`swap=False`: independent NUTS per rung). With `adapt_ladder=True`, interior rungs move
-    during the first half of warmup to equalize swap acceptance (`result.n_ladder` holds
-    the final ladder). Draws come in chunks of `chunk_size` steps (default
+    (`swap=False`: independent NUTS per rung). With `adapt_ladder=True`, after each chunk
+    of the first half of warmup the interior rungs move to equalize the estimated swap
+    rejection rates (non-reversible parallel tempering's schedule, Syed et al. 2022; see
+    `efftheory.sampling._schedule`); `result.n_ladder` holds the final ladder. Every
+    result reports the communication barrier $\Lambda = \sum_i r_i$ and the round-trip
+    rate. Draws come in chunks of `chunk_size` steps (default
     `min(100, warmup or draws)`); with `checkpoint_dir`, each chunk is checkpointed and an
     interrupted run continues with `resume(checkpoint_dir)`, reproducing the uninterrupted
     run bit for bit on the same platform. A `checkpoint_dir` that already holds a run is
@@ -182,31 +186,6 @@ def _initial_state(model, config: SamplerConfig, mesh: Mesh | None) -> Tempering
     return state
 
 
-def _adapted_ladder(ladder: np.ndarray, swap_accept_prob: np.ndarray) -> np.ndarray:
-    r"""Move interior rungs so that neighbour swap acceptances approach each other.
-
-    With $a_i$ the mean acceptance of pair $(i, i+1)$ and $g_i$ its gap in $\log n$,
-    $-\log a_i \approx c_i g_i^2$ for small gaps, so gaps are rescaled by
-    $(-\log a_i)^{-1/2}$ (each by a factor in [1/2, 2]) and renormalized to the fixed span
-    (Vousden, Farr and Mandel 2016, *Dynamic temperature selection for parallel tempering
-    in Markov chain Monte Carlo simulations*, MNRAS 455, §3, in a discrete feedback form).
-    A prior rung $n = 0$ and the first and last positive rungs stay fixed.
-    """
-    first = 1 if ladder[0] == 0.0 else 0
-    log_n = np.log(ladder[first:])
-    if log_n.size < 3:
-        return ladder
-    gaps = np.diff(log_n)
-    cost = -np.log(np.clip(swap_accept_prob[first:], 1e-3, 0.999))
-    factor = np.clip(np.sqrt(np.exp(np.mean(np.log(cost))) / cost), 0.5, 2.0)
-    gaps = gaps * factor
-    gaps *= (log_n[-1] - log_n[0]) / gaps.sum()
-    new_log_n = log_n[0] + np.concatenate([[0.0], np.cumsum(gaps)])
-    new = ladder.copy()
-    new[first + 1:-1] = np.exp(new_log_n[1:-1])
-    return new
-
-
 def _run(model, config: SamplerConfig, folder: Path | None, progress: bool | None,
          mesh: Mesh | None = None) -> SamplingResult:
     settings = _settings(config)
@@ -230,9 +209,9 @@ def _run(model, config: SamplerConfig, folder: Path | None, progress: bool | Non
                 sampled.append(records)
             elif config.adapt_ladder and 2 * (chunk_index + 1) <= num_warmup_chunks:
                 ladder = np.asarray(state.inverse_temperature)
-                acceptance = np.asarray(records.swap_accept_prob).mean(axis=(0, 2))
+                rejection = 1.0 - np.asarray(records.swap_accept_prob).mean(axis=(0, 2))
                 state = set_inverse_temperature(
-                    model, state, jnp.asarray(_adapted_ladder(ladder, acceptance)))
+                    model, state, jnp.asarray(equalized_schedule(ladder, rejection)))
             if folder is not None:
                 _persistence.write_checkpoint(
                     folder, chunk_index, state, records if is_sampling else None)
@@ -280,6 +259,9 @@ def _assemble(config: SamplerConfig, data: az.InferenceData, warn: bool) -> Samp
     accepted = stats["swap_accepted"].values.sum(axis=(0, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         swap_acceptance = np.where(attempted > 0, accepted / np.maximum(attempted, 1), np.nan)
+    swap_rejection = 1.0 - stats["swap_accept_prob"].values.mean(axis=(0, 1))
+    round_trips = np.asarray(stats.attrs["round_trips"]).reshape(-1)
+    steps = energy.shape[0] * energy.shape[1]
     messages = diagnostic_messages(ladder, rhat, ess_bulk, divergences, swap_acceptance,
                                    config.swaps_enabled)
     if warn:
@@ -302,6 +284,11 @@ def _assemble(config: SamplerConfig, data: az.InferenceData, warn: bool) -> Samp
         ess_bulk=ess_bulk,
         divergences=divergences,
         swap_acceptance=swap_acceptance,
-        round_trips=np.asarray(stats.attrs["round_trips"]).reshape(-1),
+        round_trips=round_trips,
         diagnostics=tuple(messages),
+        swap_rejection=swap_rejection,
+        communication_barrier=(communication_barrier(swap_rejection)
+                               if config.swaps_enabled and swap_rejection.size else float("nan")),
+        round_trip_rate=(float(round_trips.sum() / steps)
+                         if config.swaps_enabled and steps else float("nan")),
     )

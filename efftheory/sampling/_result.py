@@ -25,6 +25,12 @@ class SamplingResult:
     (`free_energy_is_absolute`). `free_energy_err` combines the propagated MCSE
     (`free_energy_mcse`) and the quadrature error estimate
     (`free_energy_discretization_err`); see `thermodynamic_integration`.
+
+    `swap_rejection[i]` is the mean rejection probability $r_i$ of neighbour pair
+    $(i, i+1)$ over post-warmup steps, `communication_barrier` $\Lambda = \sum_i r_i$
+    (Syed et al. 2022), and `round_trip_rate` the completed bottom-top-bottom round trips
+    per chain per post-warmup step (NaN without swaps). An equalized schedule with about
+    $2\Lambda$ rungs is what non-reversible parallel tempering recommends.
     """
 
     config: SamplerConfig
@@ -46,6 +52,9 @@ class SamplingResult:
     swap_acceptance: np.ndarray
     round_trips: np.ndarray
     diagnostics: tuple[str, ...]
+    swap_rejection: np.ndarray
+    communication_barrier: float
+    round_trip_rate: float
 
     @property
     def free_energy_is_absolute(self) -> bool:
@@ -80,6 +89,11 @@ class SamplingResult:
             "divergences": [int(d) for d in self.divergences],
             "swap_acceptance": listed(self.swap_acceptance),
             "round_trips": [int(r) for r in self.round_trips],
+            "swap_rejection": listed(self.swap_rejection),
+            "communication_barrier": (float(self.communication_barrier)
+                                      if np.isfinite(self.communication_barrier) else None),
+            "round_trip_rate": (float(self.round_trip_rate)
+                                if np.isfinite(self.round_trip_rate) else None),
             "diagnostics": list(self.diagnostics),
         }
 
