@@ -320,7 +320,8 @@ def choose_num_nodes(network: TwoLayerNetwork, n_max: float, *,
                 f"the population loss of this network cannot be integrated to "
                 f"{tolerance:.1e} (= 1e-3/n_max for n_max={n_max:g}) with at most "
                 f"{max_nodes} nodes: the estimated error at Q={num_nodes} is {error:.2e}. "
-                "Lower n_max, raise max_nodes, or use smaller weight_scale (nearly singular "
+                "Lower n_max, raise max_nodes (`efftheory run ... --override "
+                f"max_nodes={4 * max_nodes}`), or use a smaller weight_scale (nearly singular "
                 "or non-analytic activations converge slowly)."
             )
         num_nodes, coarse = 2 * num_nodes, fine
