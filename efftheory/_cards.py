@@ -33,6 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ._energies import DEFAULT_MAX_NODES
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
 from ._networks import SCALINGS, DeepLinearNetwork, TwoLayerNetwork
@@ -132,6 +133,7 @@ _SCHEMAS: dict[str, dict[str, tuple]] = {
         "weight_scale": (_check_positive_number, 1.0),
         "bias_scale": (_check_positive_number, 1.0),
         "n_max": (_check_positive_number, 1e6),
+        "max_nodes": (_check_positive_int, DEFAULT_MAX_NODES),
         "form": (_choice(*FORMS), "raw"),
         "num_modes": (_check_positive_int, 24),
     },
@@ -167,9 +169,10 @@ def _build_two_layer(p, card):
                               weight_scale=p["weight_scale"], bias_scale=p["bias_scale"])
     form = p["form"]
     if form == "raw":
-        return NetworkModel(network, n_max=p["n_max"], card=card)
+        return NetworkModel(network, n_max=p["n_max"], max_nodes=p["max_nodes"], card=card)
     if form == "collapsed":
-        return CollapsedNetworkModel(network, n_max=p["n_max"], card=card)
+        return CollapsedNetworkModel(network, n_max=p["n_max"], max_nodes=p["max_nodes"],
+                                     card=card)
     kind = FreeFieldModel if form == "free_field" else ScaleMixtureModel
     return kind.from_network(network, p["num_modes"], card=card)
 
@@ -266,6 +269,10 @@ def parse_card(path) -> ModelCard:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise ModelCardError(f"{path}: not valid TOML ({error})") from None
+    except UnicodeDecodeError:
+        raise ModelCardError(f"{path}: not a text file (a model card is UTF-8 TOML)") from None
+    except OSError as error:
+        raise ModelCardError(f"{path}: cannot be read ({error.strerror or error})") from None
     name = _require(data, "name", str, path)
     builder = _require(data, "builder", str, path)
     if builder not in BUILDERS:
@@ -369,17 +376,18 @@ def load_model(name_or_path, **overrides):
     ``population_loss``, ``mode_amplitudes`` and ``card`` (the card after overrides:
     catalogue-backed known values recomputed, others dropped if a parameter changed).
     Two-layer cards also take ``form`` = ``"raw"`` | ``"collapsed"`` | ``"free_field"`` |
-    ``"scale_mixture"`` and ``num_modes``.
+    ``"scale_mixture"``, ``num_modes``, and ``n_max`` and ``max_nodes`` for the loss
+    quadrature (``efftheory run --override max_nodes=8192``).
     """
     card = load_card(name_or_path)
-    parameters = card.parameters
+    parameters = card_parameters = card.parameters
     if overrides:
         _validate_parameters(card.builder, {**parameters, **overrides}, card.path,
                              prefix="override ")
         parameters = {**parameters, **overrides}
         changed = {k for k, v in overrides.items() if card.parameters.get(k) != v}
         known = []
-        neutral = {"n_max", "form", "num_modes"}
+        neutral = {"n_max", "max_nodes", "form", "num_modes"}
         for value in card.known_values:
             # A catalogue formula is recomputed when only its own arguments changed (width
             # for tanh_zero_rlct); any other change (activation, measure, ...) leaves the
@@ -401,11 +409,19 @@ def load_model(name_or_path, **overrides):
     except ValueError as error:
         raise ModelCardError(f"{card.path}: the builder '{card.builder}' rejected the "
                              f"parameters: {error}") from error
-    if not overrides and model.num_params != card.num_params:
+    # The card's count holds whenever the overrides change nothing but the ladder's reach
+    # and quadrature (n_max, max_nodes set nodes, not parameters), so check it then too.
+    changed = {k for k, v in overrides.items() if card_parameters.get(k) != v}
+    if not changed - {"n_max", "max_nodes"} and model.num_params != card.num_params:
         raise ModelCardError(f"{card.path}: field 'num_params' declares {card.num_params} but "
                              f"the built model has {model.num_params} parameters")
     card = dataclasses.replace(card, num_params=model.num_params)
     return _with_card(model, card)
+
+
+def builder_parameters(name_or_path) -> frozenset[str]:
+    """The parameters the card's builder takes (what `load_model` accepts as overrides)."""
+    return frozenset(_SCHEMAS[load_card(name_or_path).builder])
 
 
 def _with_card(model, card):

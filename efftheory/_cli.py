@@ -155,12 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from ._energies import QuadratureError
+
     arguments = build_parser().parse_args(argv)
     try:
         return arguments.handler(arguments)
-    except ValueError as error:
+    except (ValueError, QuadratureError) as error:
         print(f"efftheory {arguments.command}: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        # str(OSError) names the file ("[Errno 13] Permission denied: 'results/x'").
+        print(f"efftheory {arguments.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

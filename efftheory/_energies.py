@@ -419,7 +419,8 @@ def choose_num_nodes(network: TwoLayerNetwork, n_max: float, *,
                 f"{choice.error_estimate:.2e} at Q={num_nodes} (tolerance "
                 f"{choice.tolerance:g}); at that Q it is trustworthy up to "
                 f"n = {choice.trustworthy_n:.3g}. Lower n_max to at most that, raise "
-                "max_nodes, or use a smaller weight_scale (nearly singular or non-analytic "
-                "activations converge slowly)."
+                f"max_nodes (`efftheory run ... --override max_nodes={4 * max_nodes}`), or "
+                "use a smaller weight_scale (nearly singular or non-analytic activations "
+                "converge slowly)."
             )
         num_nodes, coarse = 2 * num_nodes, fine

@@ -118,6 +118,12 @@ def mode_coefficients(
         raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}.")
     if below_floor not in ("nan", "keep"):
         raise ValueError(f"below_floor must be 'nan' or 'keep', got {below_floor!r}.")
+    # A unit with w = 0 is the constant sigma(b): no quadrature to design (its decay rate
+    # is infinite), so it is computed as a stand-in unit and replaced by its exact values.
+    constant = w == 0
+    if constant.any():
+        stand_in = float(np.max(np.abs(w))) or 1.0
+        w = np.where(constant, stand_in, w)
     if precision is not None:
         precision = _check_precision(precision, activation, measure, w, b, kmax, rtol)
     if progress is None:
@@ -125,17 +131,47 @@ def mode_coefficients(
 
     if precision is None:
         values, error = _float64_coefficients(activation, measure, w, b, kmax)
+        values, error = _exact_values(activation, b, kmax, constant, values, error, None)
         resolved = error <= rtol * jnp.abs(values)
         if below_floor == "nan":
             values = jnp.where(resolved, values, jnp.nan)
     else:
         values, error = _mp_coefficients(activation, measure, w, b, kmax, precision, progress)
+        values, error = _exact_values(activation, b, kmax, constant, values, error, precision)
         if below_floor == "nan":
             unresolved = np.vectorize(lambda v, e: e > rtol * abs(v), otypes=[bool])(values,
                                                                                       error)
             values = values.copy()
             values[unresolved] = mpmath.mpf("nan")
     return (values, error) if return_error else values
+
+
+def _exact_values(activation, b, kmax, constant, values, error, precision):
+    r"""Put in the coefficients known exactly, with error bound 0.
+
+    * $w = 0$: $\sigma(b)$ is constant, so $c_0 = \sigma(b)$ ($e_0 = 1$) and $c_k = 0$ for
+      $k \ge 1$ (orthogonality to $e_0$).
+    * An odd activation with $b = 0$: $\sigma(wx)$ is odd in $x$ ($x \to -x$; on the
+      circle $t \to \pi - t$) while $e_k$ has parity $(-1)^k$ under the same map, so every
+      even $c_k$ vanishes. Computed, they are rounding noise far below their own error
+      bound and would be marked unresolved (NaN), making $\sum_k c_k^2$ NaN.
+    """
+    k = np.arange(kmax + 1)
+    zero = (constant[..., None] & (k >= 1)) | (
+        activation.odd & (b == 0)[..., None] & (k % 2 == 0))
+    first = np.zeros_like(zero)
+    first[..., 0] = constant
+    if precision is None:
+        level = jnp.asarray(activation.function(jnp.asarray(b, dtype=jnp.float64)))
+        values = jnp.where(zero, 0.0, jnp.where(first, level[..., None], values))
+        return values, jnp.where(zero | first, 0.0, error)
+    values, error = values.copy(), error.copy()
+    with mpmath.workdps(precision + 10):
+        for index in zip(*np.nonzero(first), strict=True):
+            values[index] = activation.mp_function(mpmath.mpf(float(b[index[:-1]])))
+    values[zero] = mpmath.mpf(0)
+    error[zero | first] = mpmath.mpf(0)
+    return values, error
 
 
 def coefficient_floor(activation, measure, *, w, b=0.0, kmax: int,
@@ -219,7 +255,9 @@ def _check_precision(precision, activation, measure, w, b, kmax, rtol) -> int:
         predicted_log10 = -rate * exponent / math.log(10)
         resolvable_log10 = -precision - math.log10(rtol)
         if predicted_log10 < resolvable_log10 + 2:
-            needed = math.ceil(-predicted_log10 - math.log10(1 / rtol)) + 10
+            # Accepted when -precision + log10(1/rtol) + 2 <= predicted_log10; one digit
+            # of margin on top.
+            needed = math.ceil(-predicted_log10 + math.log10(1 / rtol) + 2) + 1
             raise ValueError(
                 f"precision={precision} digits resolves coefficients down to about "
                 f"1e{resolvable_log10:.0f}, but c_{kmax} of {activation.name} is predicted "

@@ -42,6 +42,7 @@ import mpmath
 import numpy as np
 
 from ._io import atomic_save_figure, atomic_write_json, atomic_write_text
+from ._study_guards import checkpoint_errors, validate_study_settings
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_CSV = "summary.csv"
@@ -89,6 +90,7 @@ class StudyConfig:
             raise ValueError(f"n_max must exceed n_min={self.n_min}, got {self.n_max!r}.")
         if not (isinstance(self.num_rungs, int) and self.num_rungs >= 2):
             raise ValueError(f"num_rungs must be an integer >= 2, got {self.num_rungs!r}.")
+        validate_study_settings(self)
 
     @property
     def n_ladder(self) -> np.ndarray:
@@ -143,13 +145,21 @@ def _geometric_values(model) -> list[GeometricValue]:
             for value in known]
 
 
+def _two_layer_network(model):
+    """The model's two-layer network, or None (deep linear and toy models have none)."""
+    from ._networks import TwoLayerNetwork
+
+    network = getattr(model, "network", None)
+    return network if isinstance(network, TwoLayerNetwork) else None
+
+
 def _kernel_eigenvalues(model, kmax: int | None):
     """Eigenvalues of the prior mode covariance (descending), the rank cap H, and the
     float64 floor below which eigenvalues were dropped (None if none were)."""
     from ._mode_models import DEFAULT_EIGENVALUE_FLOOR, prior_mode_statistics
 
-    network = getattr(model, "network", None)
-    if network is None:
+    network = _two_layer_network(model)
+    if network is None:  # the mode spectrum is a two-layer network's: no theory columns
         return None, None, None
     if kmax is None:
         kmax = max(4 * network.width + 1, 41)
@@ -188,9 +198,9 @@ def _quenched_prior_average(model, n: np.ndarray, *, seed: int):
 
 def _posterior_inner_weight_size(model, result):
     """Posterior mean of |w| over inner weights, per rung (None without stored positions)."""
-    network = getattr(model, "network", None)
+    network = _two_layer_network(model)
     posterior = result.inference_data.posterior
-    if network is None or "position" not in posterior or not hasattr(network, "unflatten"):
+    if network is None or "position" not in posterior:
         return None
     positions = np.asarray(posterior["position"].values)  # (chain, draw, rung, param)
     flat = positions.reshape(-1, positions.shape[-2], positions.shape[-1])
@@ -211,7 +221,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     an efftheory results folder is refused before any work.
     """
     from . import _results_folder, sampling
-    from ._cards import load_model
+    from ._study_guards import load_study_model
 
     if isinstance(config, str):
         config = study_config(config, **settings)
@@ -226,7 +236,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     elif settings:
         config = config.replace(**settings)
     out = _results_folder.check_output_folder(out)
-    model = load_model(config.card, n_max=config.n_max, **config.overrides)
+    model = load_study_model(config)
     eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
     geometric = _geometric_values(model)
 
@@ -242,9 +252,10 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     # hold a finished study; a finished one keeps its mark unless the rerun is accepted.
     _results_folder.mark_running(out, config)
     try:
-        result = sampling.sample(model, config.n_ladder, checkpoint_dir=checkpoint,
-                                 if_exists="restart" if restart else "resume",
-                                 **sampler_settings)
+        with checkpoint_errors(checkpoint):
+            result = sampling.sample(model, config.n_ladder, checkpoint_dir=checkpoint,
+                                     if_exists="restart" if restart else "resume",
+                                     **sampler_settings)
     except sampling.RunFolderMismatchError as error:
         raise _results_folder.rerun_refusal(out, error.differences) from None
     result.save(out / "sampling")

@@ -24,6 +24,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -181,10 +182,30 @@ def _describe(run_fn) -> str:
     return f"{getattr(run_fn, '__module__', '?')}:{getattr(run_fn, '__qualname__', run_fn)}"
 
 
-def _worker_setup() -> None:
+#: Seconds between a worker's checks that the sweep that started it is still alive.
+PARENT_POLL_SECONDS = 0.5
+
+
+def _worker_setup(parent_pid: int | None = None) -> None:
     # Several JAX processes may share one accelerator; preallocating 75% of its memory
     # each would starve the rest (override by setting the variable before the sweep).
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    if parent_pid is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True,
+                         name="efftheory-parent-watchdog").start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Exit as soon as the sweep process that started this worker is gone.
+
+    A killed sweep (SIGKILL, the OOM killer) cannot shut its pool down, and an orphaned
+    spawn worker would otherwise wait on its call queue forever, holding its memory. An
+    orphan is re-parented, so its parent pid changes: that is the signal (portable, unlike
+    Linux's PR_SET_PDEATHSIG). `os._exit` because the main thread may be mid-run.
+    """
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 # ------------------------------------------------------------------------ the sweep
@@ -320,7 +341,8 @@ def _run_on_local_processes(tasks: dict[str, tuple], workers: int | None, retrie
                     continue
                 if pools[slot] is None:
                     pools[slot] = futures.ProcessPoolExecutor(
-                        1, mp_context=context, initializer=_worker_setup)
+                        1, mp_context=context, initializer=_worker_setup,
+                        initargs=(os.getpid(),))
                 rid = queue.popleft()
                 attempts[rid] += 1
                 running[pools[slot].submit(_execute, *tasks[rid])] = (slot, rid)
@@ -463,24 +485,43 @@ def read_grid_file(path: str | os.PathLike) -> dict:
         [fixed]
         draws = 2000
     """
-    path = Path(path)
-    text = path.read_text()
-    if path.suffix.lower() == ".json":
-        spec = json.loads(text)
-    else:
-        import tomllib
+    import tomllib
 
-        spec = tomllib.loads(text)
-    unknown = set(spec) - {"grid", "fixed", "run"}
-    if "grid" not in spec or unknown:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file (a grid file is TOML or JSON).") from None
+    except OSError as error:
+        raise ValueError(f"grid file {path} cannot be read: {error.strerror or error}.") from None
+    try:
+        spec = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
+        raise ValueError(f"{path}: not valid {kind} ({error}).") from None
+    unknown = set(spec) - {"grid", "fixed", "run"} if isinstance(spec, dict) else set()
+    if not isinstance(spec, dict) or "grid" not in spec or unknown:
+        found = sorted(spec) if isinstance(spec, dict) else type(spec).__name__
         raise ValueError(f"{path} must have a [grid] table of lists, optionally [fixed] and "
-                         f"run = 'module:function'; found keys {sorted(spec)}.")
+                         f"run = 'module:function'; found {found}.")
+    if not isinstance(spec["grid"], dict | list):
+        raise ValueError(f"{path}: grid must be a table of lists, got {spec['grid']!r}.")
+    if not isinstance(spec.get("fixed", {}), dict):
+        raise ValueError(f"{path}: fixed must be a table, got {spec['fixed']!r}.")
+    try:
+        expand_grid(spec["grid"], spec.get("fixed"))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None
     return spec
 
 
 def sweep_command(arguments: argparse.Namespace) -> int:
     """`efftheory sweep GRID --out DIR [--scheduler ADDRESS | --workers N]`."""
-    spec = read_grid_file(arguments.grid)
+    try:
+        spec = read_grid_file(arguments.grid)
+    except ValueError as error:
+        print(f"efftheory sweep: {error}", file=sys.stderr)
+        return 2
     try:
         result = sweep(spec["grid"], spec.get("run"), out=arguments.out,
                        fixed=spec.get("fixed"), scheduler=arguments.scheduler,

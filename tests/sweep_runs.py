@@ -3,6 +3,7 @@ the parent's `sys.path`, this folder included)."""
 
 import os
 import signal
+import time
 from pathlib import Path
 
 from efftheory._sweep_demo import demo_run
@@ -32,3 +33,12 @@ def crash_once_run(config, out_dir):
 
 def must_not_run(config, out_dir):
     raise AssertionError(f"a finished run was run again: {out_dir}")
+
+
+PID_FILE = "worker.pid"
+
+
+def sleepy_run(config, out_dir):
+    """Record the worker's pid beside the sweep's folder, then outlive any test."""
+    (Path(out_dir).parent.parent / PID_FILE).write_text(str(os.getpid()))
+    time.sleep(600)

@@ -1,6 +1,7 @@
 """Mode coefficients against exact answers: decay constants, closed forms, precision."""
 
 import math
+import re
 
 import mpmath
 import numpy as np
@@ -23,9 +24,9 @@ def test_tanh_hermite_decay_constant_is_pi_over_w(w):
     assert et.predicted_decay("tanh", "gaussian", w=w)["constant"] == pytest.approx(math.pi / w)
 
 
-def test_tanh_even_modes_vanish_and_are_marked():
+def test_tanh_even_modes_vanish_exactly():
     coefficients = np.asarray(et.mode_coefficients("tanh", "gaussian", w=1.0, kmax=20))
-    assert np.all(np.isnan(coefficients[0::2]))  # exactly zero: indistinguishable from noise
+    assert np.all(coefficients[0::2] == 0.0)  # by symmetry, not marked unresolved
     assert np.all(np.isfinite(coefficients[1::2]))
 
 
@@ -68,15 +69,18 @@ def test_erf_matches_closed_form(w):
     resolved = np.isfinite(float64)
     assert resolved[1]
     for k in np.flatnonzero(resolved):
-        assert abs(float64[k] / float(exact[k]) - 1) < 1e-12
+        if exact[k] == 0:  # even modes of erf: zero by symmetry, returned as exact 0
+            assert float64[k] == 0.0
+        else:
+            assert abs(float64[k] / float(exact[k]) - 1) < 1e-12
     checked = 0
     for k in range(kmax + 1):
-        if mpmath.isfinite(precise[k]):
+        if mpmath.isfinite(precise[k]) and exact[k] != 0:
             assert abs(precise[k] / exact[k] - 1) < 1e-12
             checked += 1
+        elif exact[k] == 0:
+            assert precise[k] == 0
     assert checked >= 30
-    # Where the closed form is zero, nothing is claimed.
-    assert not any(mpmath.isfinite(precise[k]) for k in range(0, kmax + 1, 2))
 
 
 def test_relu_power_law_exponent():
@@ -108,7 +112,10 @@ def test_float64_agrees_with_arbitrary_precision_above_its_floor(measure, activa
     resolved = np.flatnonzero(np.isfinite(float64))
     assert resolved.size >= 3
     for k in resolved:
-        assert abs(float64[k] / float(precise[k]) - 1) < 1e-10
+        if precise[k] == 0:  # zero by symmetry in both
+            assert float64[k] == 0.0
+        else:
+            assert abs(float64[k] / float(precise[k]) - 1) < 1e-10
 
 
 def test_layer_of_weights_keeps_leading_axes():
@@ -145,3 +152,37 @@ def test_bad_input_says_what_to_change():
         et.mode_coefficients("tanh", "gaussian", w=1.0, kmax=5, precision=8)
     with pytest.raises(ValueError, match="no mpmath implementation"):
         et.mode_coefficients(lambda z: z**3, "gaussian", w=1.0, kmax=5, precision=30)
+
+
+def test_suggested_precision_is_enough():
+    """The refusal's suggestion (issue 16: it asked for 37 < 40 digits) is accepted and
+    resolves every coefficient."""
+    with pytest.raises(ValueError, match="at least") as error:
+        et.mode_coefficients("tanh", "circle", w=1.5, kmax=81, precision=40)
+    suggested = int(re.search(r"at least (\d+)", str(error.value)).group(1))
+    assert suggested > 40
+    values = et.mode_coefficients("tanh", "circle", w=1.5, kmax=81, precision=suggested)
+    assert not any(mpmath.isnan(value) for value in values)
+
+
+@pytest.mark.parametrize("measure", ["gaussian", "circle", "uniform"])
+def test_symmetric_zeros_are_exact(measure):
+    """Even modes of an odd activation with b = 0 vanish exactly: 0, not NaN."""
+    values = np.asarray(et.mode_coefficients("tanh", measure, w=1.0, kmax=8))
+    assert np.all(values[::2] == 0.0)
+    assert np.all(np.abs(values[1::2]) > 0)
+    assert np.isfinite(np.sum(values**2))
+    high = et.mode_coefficients("tanh", measure, w=1.0, kmax=8, precision=30)
+    assert all(value == 0 for value in high[::2])
+
+
+@pytest.mark.parametrize("measure", ["gaussian", "circle", "uniform"])
+def test_zero_weight_is_the_constant_bias(measure):
+    values = np.asarray(et.mode_coefficients("tanh", measure, w=[0.0, 0.5], b=0.3, kmax=6))
+    assert values[0, 0] == pytest.approx(np.tanh(0.3), rel=1e-15)
+    np.testing.assert_array_equal(values[0, 1:], 0.0)
+    assert np.all(np.isfinite(values[1])) and values[1, 1] != 0
+    high = et.mode_coefficients("tanh", measure, w=0.0, b=0.3, kmax=4, precision=30)
+    with mpmath.workdps(40):
+        assert abs(high[0] - mpmath.tanh(mpmath.mpf(0.3))) < mpmath.mpf(10) ** -28
+    assert all(value == 0 for value in high[1:])

@@ -4,6 +4,11 @@ import argparse
 import concurrent.futures as futures
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,3 +161,48 @@ def test_failing_runs_are_reported_and_others_kept(tmp_path):
         sweep({"seed": [0]}, "no_colon", out=tmp_path)
     with pytest.raises(ValueError, match="cannot load"):
         sweep({"seed": [0]}, "efftheory:no_such_runner", out=tmp_path)
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (an exited, not yet reaped zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return not any(line.startswith("State:") and "Z" in line.split()[1]
+                       for line in status.read_text().splitlines())
+    except OSError:
+        return not status.parent.parent.joinpath("self").exists()
+
+
+def test_workers_exit_when_the_sweep_is_killed(tmp_path):
+    """A SIGKILLed sweep cannot shut its pool down; its worker must notice and exit
+    (issue 16: the orphan otherwise idled forever holding ~790 MB)."""
+    script = ("import sweep_runs\nfrom efftheory._sweep import sweep\n"
+              f"sweep({{'seed': [0]}}, sweep_runs.sleepy_run, out={str(tmp_path / 'out')!r}, "
+              "workers=1)\n")
+    tests = Path(__file__).parent
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(tests.parent), str(tests), os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen([sys.executable, "-c", script], env=environment,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pid_file = tmp_path / sweep_runs.PID_FILE
+    try:
+        deadline = time.monotonic() + 120
+        while not pid_file.exists() and time.monotonic() < deadline:
+            assert parent.poll() is None, "the sweep ended before its run started"
+            time.sleep(0.2)
+        worker = int(pid_file.read_text())
+        assert _alive(worker)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = _alive(worker)
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive, "the worker outlived its sweep"
