@@ -56,7 +56,13 @@ from ._energies import (
     loss_tolerance,
 )
 from ._linalg import spd_logdet, spd_logdet_and_inverse
-from ._measures import CircleMeasure, GaussianMeasure, Quadrature, weighted_basis
+from ._measures import (
+    CircleMeasure,
+    GaussianMeasure,
+    Quadrature,
+    _hermite_coefficients,
+    _legendre_coefficients,
+)
 from ._models import ModeAmplitudesUnavailable, NonlinearTemperingError, _validate_target
 from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
@@ -188,14 +194,32 @@ def mode_projection(network: TwoLayerNetwork, kept: tuple[int, ...],
     """The projection onto the `kept` modes with `num_nodes` nodes (not jittable):
     trapezoid rule for Gaussian inputs (`_gaussian_trapezoid`), the measure's own rule
     otherwise (trapezoid in $t$ on the circle, Gauss–Legendre on the interval)."""
-    if isinstance(network.measure, GaussianMeasure):
-        quadrature = _gaussian_trapezoid(num_nodes, max(kept))
+    measure, kmax = network.measure, max(kept)
+    if isinstance(measure, GaussianMeasure):
+        quadrature = _gaussian_trapezoid(num_nodes, kmax)
     else:
-        quadrature = network.measure.quadrature(num_nodes)
-    root_weights = jnp.exp(0.5 * quadrature.log_weights)
-    basis = weighted_basis(network.measure, quadrature, max(kept))
-    columns = jnp.asarray(_columns(network.measure, kept))
-    return ModeProjection(quadrature.points, basis[:, columns] * root_weights[:, None])
+        quadrature = measure.quadrature(num_nodes)
+    root_weights = np.exp(0.5 * np.asarray(quadrature.log_weights))
+    parameters = np.asarray(quadrature.parameters)
+    if isinstance(measure, CircleMeasure):
+        basis = np.asarray(measure.basis(quadrature.parameters, kmax)) * root_weights[:, None]
+    else:
+        coefficients = (_hermite_coefficients(kmax) if isinstance(measure, GaussianMeasure)
+                        else _legendre_coefficients(kmax))
+        basis = _three_term_numpy(parameters, kmax, coefficients, root_weights)
+    columns = _columns(measure, kept)
+    return ModeProjection(quadrature.points,
+                          jnp.asarray(basis[:, columns] * root_weights[:, None]))
+
+
+def _three_term_numpy(x, kmax, coefficients, start):
+    r"""$\sqrt{\omega_q}e_k(x_q)$ by the recurrence of `efftheory._measures.weighted_basis`
+    (in NumPy: built once per model, so nothing is compiled per node count)."""
+    alpha, beta = coefficients
+    columns = [start, alpha[0] * x * start] if kmax >= 1 else [start]
+    for k in range(1, kmax):
+        columns.append(alpha[k] * x * columns[-1] - beta[k] * columns[-2])
+    return np.stack(columns, axis=-1)
 
 
 def _projection_factor(network) -> int:
@@ -213,11 +237,15 @@ def _target_amplitudes(network, projection, target):
     return target.network(target.position, projection.points) @ projection.basis
 
 
+@eqx.filter_jit
+def _batched_cutoff_loss(network, projection, draws, target):
+    reference = _target_amplitudes(network, projection, target)
+    return jax.vmap(lambda p: _cutoff_loss(network, projection, p, reference))(draws)
+
+
 def _losses_at_draws(network, kept, num_nodes, draws, target):
     projection = mode_projection(network, kept, num_nodes)
-    reference = _target_amplitudes(network, projection, target)
-    return np.asarray(jax.vmap(lambda p: _cutoff_loss(network, projection, p, reference))(
-        draws))
+    return np.asarray(_batched_cutoff_loss(network, projection, draws, target))
 
 
 def choose_cutoff_nodes(network: TwoLayerNetwork, kept: tuple[int, ...], n_max: float, *,
@@ -226,7 +254,8 @@ def choose_cutoff_nodes(network: TwoLayerNetwork, kept: tuple[int, ...], n_max: 
     r"""$Q$ for the projection: the smallest $Q_0 2^j$ with stated error of $L_K$ below
     $10^{-3}/n_{max}$ (or a user's `num_nodes`, checked against the same bound)."""
     tolerance = loss_tolerance(n_max)
-    draws = jax.vmap(network.sample_prior)(jax.random.split(jax.random.PRNGKey(0), 16))
+    draws = network.prior_scales() * jax.random.normal(jax.random.PRNGKey(0),
+                                                       (16, network.num_params))
     minimum = _projection_factor(network) * (max(kept) + 1)
     if num_nodes is not None:
         if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) \
