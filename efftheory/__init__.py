@@ -19,6 +19,9 @@ from ._cards import format_model_table as format_model_table
 from ._cards import list_models as list_models
 from ._cards import load_card as load_card
 from ._cards import load_model as load_model
+from ._cutoff_models import CollapsedCutoffNetworkModel as CollapsedCutoffNetworkModel
+from ._cutoff_models import CutoffNetworkModel as CutoffNetworkModel
+from ._cutoff_models import kept_modes as kept_modes
 from ._energies import QuadratureChoice as QuadratureChoice
 from ._energies import QuadratureError as QuadratureError
 from ._energies import TargetNetwork as TargetNetwork

@@ -33,6 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel
 from ._energies import DEFAULT_MAX_NODES
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
@@ -118,7 +119,7 @@ def _int_list(minimum: int, length: int = 1):
     return check
 
 
-FORMS = ("raw", "collapsed", "free_field", "scale_mixture")
+FORMS = ("raw", "collapsed", "free_field", "scale_mixture", "cutoff", "collapsed_cutoff")
 
 # builder -> {parameter: (check, default)}; default None means required.
 _SCHEMAS: dict[str, dict[str, tuple]] = {
@@ -173,6 +174,12 @@ def _build_two_layer(p, card):
     if form == "collapsed":
         return CollapsedNetworkModel(network, n_max=p["n_max"], max_nodes=p["max_nodes"],
                                      card=card)
+    if form == "cutoff":
+        return CutoffNetworkModel(network, p["num_modes"], n_max=p["n_max"],
+                                  max_nodes=p["max_nodes"], card=card)
+    if form == "collapsed_cutoff":
+        return CollapsedCutoffNetworkModel(network, p["num_modes"], n_max=p["n_max"],
+                                           max_nodes=p["max_nodes"], card=card)
     kind = FreeFieldModel if form == "free_field" else ScaleMixtureModel
     return kind.from_network(network, p["num_modes"], card=card)
 
@@ -376,10 +383,19 @@ def load_model(name_or_path, **overrides):
     ``population_loss``, ``mode_amplitudes`` and ``card`` (the card after overrides:
     catalogue-backed known values recomputed, others dropped if a parameter changed).
     Two-layer cards also take ``form`` = ``"raw"`` | ``"collapsed"`` | ``"free_field"`` |
-    ``"scale_mixture"``, ``num_modes``, and ``n_max`` and ``max_nodes`` for the loss
+    ``"scale_mixture"`` | ``"cutoff"`` | ``"collapsed_cutoff"``, ``num_modes`` (for the
+    cutoff forms, $K$: the number of kept modes that do not vanish identically, see
+    `efftheory.CutoffNetworkModel`), and ``n_max`` and ``max_nodes`` for the loss
     quadrature (``efftheory run --override max_nodes=8192``).
     """
     card = load_card(name_or_path)
+    mode_fields = sorted({"form", "num_modes"} & set(overrides))
+    if mode_fields and card.builder != "two_layer":
+        raise ModelCardError(
+            f"{card.path}: {', '.join(mode_fields)} given, but builder '{card.builder}' has "
+            "no mode basis (forms and mode cutoffs exist only for two-layer networks): drop "
+            f"{' and '.join(mode_fields)}, or load a two-layer card such as "
+            "'learning-zero-small'.")
     parameters = card_parameters = card.parameters
     if overrides:
         _validate_parameters(card.builder, {**parameters, **overrides}, card.path,
@@ -401,6 +417,10 @@ def load_model(name_or_path, **overrides):
                                                  multiplicity=rlct.multiplicity))
             elif not changed - neutral:
                 known.append(value)
+        if parameters.get("form") in ("cutoff", "collapsed_cutoff"):
+            # A K-mode truncation is a different singularity with its own RLCT: the full
+            # network's values would be mislabelled.
+            known = []
         card = dataclasses.replace(
             card, parameter_items=tuple((k, _freeze(v)) for k, v in parameters.items()),
             known_values=tuple(known))

@@ -17,6 +17,11 @@ Which models have one, and how it is computed (all vectorized over an array of $
   $t \to 0$: a dead unit, and $t \to 1$: two equal units, are log-resolved) — the sharp
   structure at $|w| \sim n^{-1/2}$ becomes a smooth shift in $y$. $G$ itself by
   Gauss–Legendre panels in $x$ (split at 0, so kinks like relu's are integrated exactly);
+* mode-cutoff networks (`CutoffNetworkModel`, `CollapsedCutoffNetworkModel`) at widths 1
+  and 2: the same integral with $G$ replaced by $G_K(w) = C_K C_K^\top$, $(G_K)_{ij} =
+  \sum_{k\in\mathcal K} c_k(w_i)c_k(w_j)$ over the kept modes, each $c_k$ by the same
+  panels (Gaussian: on $[-X, X]$, $X = \max(10, 2\sqrt{k_{max}} + 8)$, beyond which
+  $h_k\,\phi$ is below rounding) or, on the circle, a 2048-point trapezoid rule in $t$;
 * normal crossing $L = \prod w_i^{2k_i}$ with at most two active variables: nested 1-D
   rules, the inner one in closed form when $k = 1$
   ($E_w[e^{-cw^2}] = (1 + 2cs^2)^{-1/2}$);
@@ -34,6 +39,8 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.special
 
+from .._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel, _columns
+from .._measures import fourier_basis, hermite_basis, legendre_basis
 from .._mode_models import FreeFieldModel, ScaleMixtureModel
 from .._models import CollapsedNetworkModel, NetworkModel
 from .._toy_models import MinAbsModel, NormalCrossingModel, RegularModel
@@ -96,14 +103,15 @@ def _method(model) -> Callable:
         return _normal_crossing
     if isinstance(model, MinAbsModel):
         return _min_abs
-    if isinstance(model, NetworkModel | CollapsedNetworkModel):
+    if isinstance(model, NetworkModel | CollapsedNetworkModel | CutoffNetworkModel
+                  | CollapsedCutoffNetworkModel):
         _check_network(model)
         return _network
     raise ExactReferenceUnavailable(
         f"no exact free energy is known for {type(model).__name__}: exact references exist "
         "for the free field and scale-mixture mode models, regular and normal-crossing "
-        "models (<= 2 active variables), min(|x|,|y|), and two-layer networks of width 1 or "
-        "2 learning zero.")
+        "models (<= 2 active variables), min(|x|,|y|), and two-layer networks (full or "
+        "mode-cutoff) of width 1 or 2 learning zero.")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -236,10 +244,11 @@ def _check_network(model):
             "one-dimensional inputs).")
 
 
-def _line_rule(measure_name: str):
-    """Gauss–Legendre panels for $E_q$ on a line, split at $x = 0$."""
+def _line_rule(measure_name: str, half_width: float = 10.0):
+    """Gauss–Legendre panels for $E_q$ on a line, split at $x = 0$ (Gaussian: on
+    $[-X, X]$, $X$ = `half_width`, a multiple of 0.5)."""
     if measure_name == "gaussian":
-        edges, per_panel = np.arange(-10.0, 10.0 + 1e-9, 0.5), 20
+        edges, per_panel = np.arange(-half_width, half_width + 1e-9, 0.5), 20
     else:
         edges, per_panel = np.linspace(-1.0, 1.0, 17), 20
     unit_nodes, unit_weights = scipy.special.roots_legendre(per_panel)
@@ -272,24 +281,64 @@ def _gram_kernel(function, first, second, nodes, weights):
     return (function(first[:, None] * nodes) * function(second[:, None] * nodes)) @ weights
 
 
+def _full_kernel(network):
+    r"""$(w_1, w_2) \mapsto E_q[\sigma(w_1x)\sigma(w_2x)]$ (circle: units at angle 0)."""
+    function = network.activation.function
+    if network.measure.name == "circle":
+        angles = 2 * np.pi * np.arange(2048) / 2048
+        nodes, weights = np.cos(angles), np.full(2048, 1 / 2048)
+    else:
+        nodes, weights = _line_rule(network.measure.name)
+    return lambda first, second: _gram_entry(function, nodes, weights, first, second)
+
+
+def _cutoff_kernel(model):
+    r"""$(w_1, w_2) \mapsto \sum_{k\in\mathcal K} c_k(w_1)c_k(w_2)$ over the kept modes
+    (circle: cosine and sine of each kept harmonic, units at angle 0)."""
+    network, kept = model.network, model.kept_modes
+    measure = network.measure.name
+    if measure == "circle":
+        angles = 2 * np.pi * np.arange(2048) / 2048
+        nodes = np.cos(angles)
+        basis = np.asarray(fourier_basis(jnp.asarray(angles), max(kept))) / 2048
+    else:
+        nodes, weights = _line_rule(measure, max(10.0, math.ceil(
+            2 * (2.0 * math.sqrt(max(kept)) + 8.0)) / 2))
+        family = hermite_basis if measure == "gaussian" else legendre_basis
+        basis = weights[:, None] * np.asarray(family(jnp.asarray(nodes), max(kept)))
+    projection = jnp.asarray(basis[:, _columns(network.measure, kept)])
+    function, nodes = network.activation.function, jnp.asarray(nodes)
+
+    def coefficients(w):
+        flat = np.asarray(w, float).ravel()
+        rows = [np.asarray(_coefficient_kernel(function, jnp.asarray(flat[i:i + 4096]), nodes,
+                                               projection))
+                for i in range(0, flat.size, 4096)]
+        return np.concatenate(rows).reshape(*np.shape(w), projection.shape[1])
+
+    def kernel(first, second):
+        first, second = np.broadcast_arrays(np.asarray(first, float), np.asarray(second, float))
+        return np.sum(coefficients(first) * coefficients(second), axis=-1)
+    return kernel
+
+
+@jax.jit(static_argnums=0)
+def _coefficient_kernel(function, w, nodes, projection):
+    return function(w[:, None] * nodes) @ projection
+
+
 def _network(model, n):
     network = model.network
-    function = network.activation.function
     variance = network.readout_variance
     scale = network.weight_scale
+    cutoff = isinstance(model, CutoffNetworkModel | CollapsedCutoffNetworkModel)
+    kernel = _cutoff_kernel(model) if cutoff else _full_kernel(network)
     if network.width == 1:
         radius, weights = _radial_rule(network.input_dim, scale)
-        if network.measure.name == "circle":
-            angles = 2 * np.pi * np.arange(2048) / 2048
-            gram = _gram_entry(function, np.cos(angles), np.full(2048, 1 / 2048), radius,
-                               radius)
-        else:
-            nodes, line_weights = _line_rule(network.measure.name)
-            gram = _gram_entry(function, nodes, line_weights, radius, radius)
+        gram = kernel(radius, radius)
         scaled = n[:, None] * variance * gram[None, :]
         return _from_terms(weights, (1.0 + scaled) ** -0.5, 0.5 * scaled / (1.0 + scaled))
     # Width 2, d = 1: w1 = e^y, w2 = ±e^y t, t = logistic(v); x -> -x covers the other signs.
-    nodes, line_weights = _line_rule(network.measure.name)
     y, step_y = _log_grid(math.log(scale), -20.0, math.log(12.0), 0.08)
     v, step_v = _log_grid(0.0, -36.0, 36.0, 0.12)
     big = np.exp(y)[:, None]
@@ -298,11 +347,11 @@ def _network(model, n):
     density = np.exp(-(big**2 + small**2) / (2 * scale**2)) / (2 * np.pi * scale**2)
     # dw1 dw2 = a da dt = a^2 t (1 - t) dy dv; x2 for the swap, x2 for (w1, w2) -> (-w1, -w2)
     weights = 4.0 * step_y * step_v * density * big**2 * ratio * (1.0 - ratio)
-    first_diagonal = _gram_entry(function, nodes, line_weights, big, big)
-    second_diagonal = _gram_entry(function, nodes, line_weights, small, small)
+    first_diagonal = kernel(big, big)
+    second_diagonal = kernel(small, small)
     terms, partition_terms = [], []
     for sign in (1.0, -1.0):
-        off = _gram_entry(function, nodes, line_weights, big, sign * small)
+        off = kernel(big, sign * small)
         trace = variance * (first_diagonal + second_diagonal)
         determinant = variance**2 * (first_diagonal * second_diagonal - off**2)
         terms.append((trace.ravel(), np.maximum(determinant, 0.0).ravel()))
