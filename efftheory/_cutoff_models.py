@@ -253,7 +253,7 @@ def _loss_tolerance(n_max: float) -> float:
 
 
 def _stated_error(coarse, fine, margin: float) -> float:
-    """``margin`` × the largest $|L_Q - L_{2Q}|$, plus a rounding floor $100\varepsilon
+    r"""``margin`` × the largest $|L_Q - L_{2Q}|$, plus a rounding floor $100\varepsilon
     \max L$ (a $K$-mode loss has no kernel eigenvalues below it to protect)."""
     rounding = 100.0 * np.finfo(np.float64).eps * float(np.max(np.abs(fine)))
     return float(margin * np.max(np.abs(coarse - fine)) + rounding)
@@ -330,7 +330,7 @@ class CutoffNetworkModel(PartitionFunction):
 
     @property
     def trustworthy_n(self) -> float:
-        """`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
+        r"""`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
         return self.quadrature.trustworthy_n
 
     def __init__(self, network: TwoLayerNetwork, num_modes: int, *,
@@ -390,7 +390,7 @@ class CollapsedCutoffNetworkModel(PartitionFunction):
 
     @property
     def trustworthy_n(self) -> float:
-        """`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
+        r"""`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
         return self.quadrature.trustworthy_n
 
     def __init__(self, network: TwoLayerNetwork, num_modes: int, *, n_max: float = 1e6,
