@@ -5,6 +5,7 @@ import pytest
 import scipy.integrate
 import scipy.special
 
+import efftheory as et
 from efftheory._energies import gram_matrix
 from efftheory._mode_models import FreeFieldModel, ScaleMixtureModel
 from efftheory._models import CollapsedNetworkModel, NetworkModel
@@ -185,3 +186,15 @@ def test_unavailable_references_say_why():
         exact.learning_coefficient(PolynomialMachine(), 10.0)
     with pytest.raises(exact.ExactReferenceUnavailable, match="3 active"):
         exact.free_energy(NormalCrossingModel([1, 1, 1]), 10.0)
+
+
+@pytest.mark.parametrize("width", [1, 2])
+def test_network_reference_refuses_where_its_error_bound_fails(width):
+    # Issue: at width 2 the reference drifted to 0.504 at n = 1e30, and at width 1 it
+    # jumped to exactly 0.5 at 1e40, silently.
+    model = et.load_model("learning-zero-small", width=width, n_max=1e4)
+    assert 0.4 < exact.learning_coefficient(model, 1e6) < 0.8
+    with pytest.raises(ValueError, match="cannot be trusted at n = 1e\\+30"):
+        exact.learning_coefficient(model, np.array([1e6, 1e30]))
+    with pytest.raises(ValueError, match="cannot be trusted"):
+        exact.free_energy(model, 1e40)

@@ -22,6 +22,12 @@ Which models have one, and how it is computed (all vectorized over an array of $
   \sum_{k\in\mathcal K} c_k(w_i)c_k(w_j)$ over the kept modes, each $c_k$ by the same
   panels (Gaussian: on $[-X, X]$, $X = \max(10, 2\sqrt{k_{max}} + 8)$, beyond which
   $h_k\,\phi$ is below rounding) or, on the circle, a 2048-point trapezoid rule in $t$;
+  Both grids stop short of $w = 0$ (width 1: $|w| \ge s e^{-40/d}$; width 2:
+  $\max|w_i| \ge s e^{-20}$ and $e^{-36} \le t \le 1 - e^{-36}$). The prior mass $P$ they
+  leave out carries an integrand $\le 1$, so the relative error of $Z(n)$ is at most
+  $P/Z(n)$; since $Z(n)$ falls like $n^{-\lambda}$, this bound fails at large $n$ (near
+  $10^{22}$ at width 1), and `learning_coefficient`/`free_energy` refuse any $n$ where
+  it exceeds $10^{-5}$ (an error below $10^{-5}$ in $\lambda$) instead of drifting silently;
 * normal crossing $L = \prod w_i^{2k_i}$ with at most two active variables: nested 1-D
   rules, the inner one in closed form when $k = 1$
   ($E_w[e^{-cw^2}] = (1 + 2cs^2)^{-1/2}$);
@@ -327,7 +333,53 @@ def _coefficient_kernel(function, w, nodes, projection):
     return function(w[:, None] * nodes) @ projection
 
 
+# The largest relative error of Z(n) the network references accept (see the docstring).
+_NETWORK_TOLERANCE = 1e-5
+
+
+def _truncation_bound(model, n, log_partition):
+    r"""An upper bound on the relative error of $Z(n)$ from the grids' ends (docstring).
+
+    Width 1: the left-out prior mass $P$ (integrand $\le 1$) over $Z(n)$. Width 2: in every
+    left-out piece one unit is tiny or the two coincide, so $\det(I + ns_a^2G) \ge
+    1 + ns_a^2G_{bb}$ for the larger unit $b$, and the piece is at most its conditional
+    probability ($\le 2\cdot e^{-20}\sqrt{2/\pi}$ near the origin, $4\cdot 12\,e^{-36}
+    \sqrt{2/\pi}$ at the ends in $t$) times the width-1 partition function $Z_1(n)$.
+    """
+    network = model.network
+    dim, scale = network.input_dim, network.weight_scale
+    if network.width == 1:
+        mass = (scipy.special.gammainc(dim / 2, math.exp(-80.0 / dim) / 2)
+                + scipy.special.gammaincc(dim / 2, 72.0))
+        return mass * np.exp(log_partition)
+    kernel = (_cutoff_kernel(model) if isinstance(model, CutoffNetworkModel
+                                                  | CollapsedCutoffNetworkModel)
+              else _full_kernel(network))
+    radius, weights = _radial_rule(1, scale)
+    diagonal = network.readout_variance * kernel(radius, radius)
+    single = np.array([np.sum(weights / np.sqrt(1.0 + value * diagonal)) for value in n])
+    factor = math.sqrt(2.0 / math.pi) * (2.0 * math.exp(-20.0) + 48.0 * math.exp(-36.0))
+    tails = 2 * math.erfc(12.0 / math.sqrt(2.0))
+    return (factor * single + tails) * np.exp(log_partition)
+
+
 def _network(model, n):
+    energy, coefficient = _network_terms(model, n)
+    bound = _truncation_bound(model, n, energy)
+    if np.any(bound > _NETWORK_TOLERANCE):
+        bad = bound > _NETWORK_TOLERANCE
+        trusted = n[~bad]
+        largest = f"{trusted.max():.3g}" if trusted.size else "none of those asked for"
+        raise ValueError(
+            f"the exact reference cannot be trusted at n = {n[bad].min():.3g}: its "
+            "quadrature stops short of w = 0, and what it leaves out bounds the relative "
+            f"error of Z(n) by {bound.max():.1e} > {_NETWORK_TOLERANCE:g} there (Z(n) falls "
+            f"like n^-lambda). Largest trusted n among those asked: {largest}; ask for "
+            "smaller n.")
+    return energy, coefficient
+
+
+def _network_terms(model, n):
     network = model.network
     variance = network.readout_variance
     scale = network.weight_scale
