@@ -47,6 +47,7 @@ from ._energies import (
     loss_rule,
     mode_amplitudes,
     mode_energies,
+    test_draws,
     validate_n_max,
 )
 from ._energies import population_loss as network_population_loss
@@ -87,7 +88,7 @@ def _check_user_nodes(network, num_nodes, n_max, target) -> QuadratureChoice:
         raise ValueError(f"num_nodes must be None (automatic) or an integer >= 2, got "
                          f"{num_nodes!r}.")
     n_max = validate_n_max(n_max)
-    draws = jax.vmap(network.sample_prior)(jax.random.split(jax.random.PRNGKey(0), 16))
+    draws = test_draws(network, jax.random.PRNGKey(0))
     choice = assess_num_nodes(network, num_nodes, n_max, draws, target)
     if choice.error_estimate > choice.tolerance:
         raise QuadratureError(
