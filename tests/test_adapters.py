@@ -190,7 +190,6 @@ def test_numpyro_potential_equals_numpyros_at_n_equal_N():
     np.testing.assert_allclose(jnp.log(named["noise"][0]), position[2], rtol=1e-12)
 
 
-@pytest.mark.slow
 def test_numpyro_regression_lambda_and_free_energy():
     """Done-when of issue 15: d = 3, N = 1000, known noise; lambda-hat(N) within
     max(3 MCSE, 3 %) of d/2 and of the exact lambda(n) on the ladder; F(n) within 3 err."""
@@ -212,24 +211,12 @@ def test_numpyro_regression_lambda_and_free_energy():
     assert _within(result.learning_coefficient, exact_lambda,
                    result.learning_coefficient_mcse, relative=0.03).all()
     assert _within(result.free_energy, exact_free, result.free_energy_err, 0.01).all()
+    assert result.swap_acceptance.min() > 0.1
     positions = result.inference_data.posterior["position"].values[:, :, top]
     named = jax.vmap(model.constrained)(jnp.asarray(positions.reshape(-1, dim)))
     posterior_mean = np.asarray(named["coefficients"]).mean(axis=0)
     least_squares = np.linalg.lstsq(np.asarray(design), np.asarray(targets), rcond=None)[0]
     np.testing.assert_allclose(posterior_mean, least_squares, atol=0.01)
-
-
-def test_numpyro_regression_small_run():
-    """A fast run of the whole path: sample, lambda-hat, F, named posterior."""
-    design, targets = _regression_data(100, 2)
-    ladder = np.array([0.0, 1.0, 10.0, 100.0])
-    loss_minimum, exact_free, exact_lambda = _regression_exact(design, targets, ladder)
-    model = NumPyroModel(_regression, design, targets, loss_minimum=float(loss_minimum))
-    result = _sample_quietly(model, ladder, chains=2, warmup=150, draws=300, seed=1)
-    assert _within(result.learning_coefficient, exact_lambda,
-                   result.learning_coefficient_mcse, relative=0.05).all()
-    assert _within(result.free_energy, exact_free, result.free_energy_err, 0.05).all()
-    assert result.swap_acceptance.min() > 0
 
 
 def test_numpyro_model_without_observed_sites_is_refused():
