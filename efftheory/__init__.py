@@ -28,6 +28,7 @@ from ._energies import TargetNetwork as TargetNetwork
 from ._energies import choose_num_nodes as choose_num_nodes
 from ._fit import DecayFit as DecayFit
 from ._fit import fit_decay as fit_decay
+from ._function_model import FunctionModel as FunctionModel
 from ._measures import CircleMeasure as CircleMeasure
 from ._measures import GaussianMeasure as GaussianMeasure
 from ._measures import InputMeasure as InputMeasure
@@ -48,6 +49,8 @@ from ._modes import predicted_decay as predicted_decay
 from ._networks import DeepLinearNetwork as DeepLinearNetwork
 from ._networks import NetworkParameters as NetworkParameters
 from ._networks import TwoLayerNetwork as TwoLayerNetwork
+from ._numpyro_model import NumPyroModel as NumPyroModel
+from ._numpyro_model import NumPyroModelError as NumPyroModelError
 from ._partition import PartitionFunction as PartitionFunction
 from ._study import PRESETS as PRESETS
 from ._study import StudyConfig as StudyConfig

@@ -87,7 +87,9 @@ def sample(
     """
     if not isinstance(model, PartitionFunction):
         raise TypeError(f"model must be an efftheory.PartitionFunction, got "
-                        f"{type(model).__name__}; wrap the loss and prior in a subclass.")
+                        f"{type(model).__name__}; wrap a NumPyro model in "
+                        "efftheory.NumPyroModel(model_fn, *args) and plain JAX functions in "
+                        "efftheory.FunctionModel(loss, log_prior, sample_prior, num_params).")
     if chunk_size is None:
         chunk_size = min(100, max(warmup, 1), max(draws, 1))
     config = SamplerConfig(
