@@ -308,15 +308,16 @@ def validate_n_max(n_max: float) -> float:
     return float(n_max)
 
 
-# Test draws include the prior's tail: the trapezoid rule's error grows with |w| (tanh's
-# poles at i pi / (2|w|) narrow the strip of analyticity), and a few draws rarely reach it.
-_TAIL_FACTOR = 2.5
+# Test draws reach the prior's tail: the trapezoid rule's error grows with |w| (tanh's
+# poles at i pi / (2|w|) narrow its strip of analyticity), so at least this many units are
+# drawn in all (a narrow network gets more draws), which reaches about the 1/500 quantile.
+_MINIMUM_TEST_UNITS = 512
 
 
 def test_draws(network: TwoLayerNetwork, key: Key, num_draws: int = 16):
-    """`num_draws` prior draws and the same draws scaled by 2.5 (the prior's tail)."""
-    draws = jax.vmap(network.sample_prior)(jax.random.split(key, num_draws))
-    return jnp.concatenate([draws, _TAIL_FACTOR * draws])
+    """`num_draws` prior draws, more for narrow networks (at least 512 units in all)."""
+    count = max(num_draws, math.ceil(_MINIMUM_TEST_UNITS / network.width))
+    return jax.vmap(network.sample_prior)(jax.random.split(key, count))
 
 
 def _grams_at_draws(network, num_nodes, draws, target) -> np.ndarray:
@@ -408,8 +409,9 @@ def choose_num_nodes(network: TwoLayerNetwork, n_max: float, *,
     of the tempered energy is below $10^{-3}$ (module docstring).
 
     $\varepsilon$ is measured from $G_Q - G_{2Q}$ at `num_draws` prior draws (fixed `key`,
-    default ``PRNGKey(0)``) and at the same draws scaled by 2.5 (the prior's tail, where
-    the rule converges slowest), and stated with a safety ``margin``. Raises `QuadratureError`
+    default ``PRNGKey(0)``; more for narrow networks, so that at least 512 units reach
+    into the prior's tail, where the rule converges slowest), and stated with a safety
+    ``margin``. Raises `QuadratureError`
     (naming what to change) if even ``max_nodes`` does not suffice.
     """
     n_max = validate_n_max(n_max)

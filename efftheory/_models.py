@@ -106,8 +106,10 @@ class NetworkModel(PartitionFunction):
     Args:
         network: the `TwoLayerNetwork`.
         target: None (learning zero, the default) or a realizable `TargetNetwork`.
-        n_max: the largest $n$ that will be sampled; $Q$ is chosen so that the loss error is
-            below $10^{-3}/n_{max}$ (see `choose_num_nodes`), reported in `quadrature`.
+        n_max: the largest $n$ that will be sampled; $Q$ is chosen so that the error of
+            the tempered energy $n(L - L_0)$ where the posterior lives is below $10^{-3}$
+            at $n_{max}$ (see `choose_num_nodes`), reported in `quadrature` together with
+            the largest trustworthy $n$ (`trustworthy_n`).
         num_nodes: a fixed $Q$ instead (checked against the same tolerance).
         max_nodes: the largest $Q$ tried before raising `QuadratureError`.
         card: the model card it was built from (set by `load_model`).
