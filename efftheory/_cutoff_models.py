@@ -253,7 +253,7 @@ def _loss_tolerance(n_max: float) -> float:
 
 
 def _stated_error(coarse, fine, margin: float) -> float:
-    """``margin`` × the largest $|L_Q - L_{2Q}|$, plus a rounding floor $100\varepsilon
+    r"""``margin`` × the largest $|L_Q - L_{2Q}|$, plus a rounding floor $100\varepsilon
     \max L$ (a $K$-mode loss has no kernel eigenvalues below it to protect)."""
     rounding = 100.0 * np.finfo(np.float64).eps * float(np.max(np.abs(fine)))
     return float(margin * np.max(np.abs(coarse - fine)) + rounding)
