@@ -330,7 +330,7 @@ class CutoffNetworkModel(PartitionFunction):
 
     @property
     def trustworthy_n(self) -> float:
-        """`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
+        r"""`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
         return self.quadrature.trustworthy_n
 
     def __init__(self, network: TwoLayerNetwork, num_modes: int, *,
@@ -390,7 +390,7 @@ class CollapsedCutoffNetworkModel(PartitionFunction):
 
     @property
     def trustworthy_n(self) -> float:
-        """`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
+        r"""`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
         return self.quadrature.trustworthy_n
 
     def __init__(self, network: TwoLayerNetwork, num_modes: int, *, n_max: float = 1e6,
