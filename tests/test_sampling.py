@@ -328,6 +328,33 @@ def test_save_and_load(small_result, tmp_path):
         / small_result.energy.shape[1])
 
 
+def test_load_reads_results_saved_with_the_old_names(small_result, tmp_path):
+    """Results saved before the ArviZ names (posterior `energy`, raw NumPyro stats, integer
+    rung labels) load with the current names and the same estimators."""
+    import arviz as az
+
+    data = small_result.inference_data
+    old = {"num_steps": "n_steps", "accept_prob": "acceptance_rate"}
+    posterior = data.posterior.rename_vars({"energy_derivative": "energy"}).assign_coords(
+        rung=np.arange(3)).assign_attrs(energy="L - L0")
+    stats = (data.sample_stats.drop_vars(["energy", "lp"])
+             .assign(potential_energy=-data.sample_stats["lp"])
+             .rename_vars({new: name for name, new in old.items()})
+             .assign_coords(rung=np.arange(3)).assign_attrs(energy="L - L0"))
+    folder = tmp_path / "old"
+    folder.mkdir()
+    az.InferenceData(posterior=posterior, sample_stats=stats).to_netcdf(
+        str(folder / "inference_data.nc"), engine="h5netcdf")
+    loaded = load(folder)
+    np.testing.assert_array_equal(loaded.energy, small_result.energy)
+    np.testing.assert_array_equal(loaded.inference_data.posterior["rung"], SMALL_LADDER)
+    np.testing.assert_array_equal(loaded.inference_data.sample_stats["lp"],
+                                  data.sample_stats["lp"])
+    assert "n_steps" in loaded.inference_data.sample_stats
+    np.testing.assert_array_equal(loaded.learning_coefficient,
+                                  small_result.learning_coefficient)
+
+
 _CHILD = textwrap.dedent("""
     import os, signal, sys, warnings
     sys.path.insert(0, {tests!r})
