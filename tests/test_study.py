@@ -109,9 +109,12 @@ def test_cli_rerun_refusal_then_restart(study, tmp_path, capsys):
             "--warmup", "100", "--draws", "100", "--set", "chunk_size=50", "--out", str(copy)]
     assert main(["run", "learning-zero-small", *tiny, "--seed", "1"]) == 2
     assert "seed: 0 -> 1" in capsys.readouterr().err
-    with pytest.warns(et.SamplingWarning):
-        assert main(["run", "learning-zero-small", *tiny, "--seed", "1", "--restart"]) == 0
+    # The CLI prints failed diagnostics once as lines, not as SamplingWarnings.
+    assert main(["run", "learning-zero-small", *tiny, "--seed", "1", "--restart"]) == 0
     restarted = json.loads((copy / "summary.json").read_text())
+    printed = capsys.readouterr().out
+    assert restarted["diagnostics"]
+    assert all(printed.count(f"diagnostic: {m}") == 1 for m in restarted["diagnostics"])
     assert restarted["config"]["seed"] == 1
     assert restarted["rungs"][1]["learning_coefficient"] != \
         summary["rungs"][1]["learning_coefficient"]

@@ -81,7 +81,10 @@ def sample(
     refused (`if_exists="refuse"`), continued only if its configuration and model equal
     these (`"resume"`; any difference raises `RunFolderMismatchError` naming the fields), or
     discarded first (`"restart"`). Diagnostics failing their thresholds raise
-    `SamplingWarning`s; divergent transitions are counted, never dropped.
+    `SamplingWarning`s; divergent transitions are counted, never dropped. `progress`: a bar
+    per chunk on a terminal or in Jupyter; when stderr is not a terminal (a file, a pipe), one
+    line per chunk on the `efftheory` logger (chunk i/N, warmup or sampling, λ̂ at the top
+    rung so far, the lowest swap acceptance, elapsed time); `False` prints nothing.
 
     `devices` spreads the chains over several accelerators (the chain axis of the state is
     split with a `jax.sharding.Mesh`; swaps stay within a chain, so on one device):
