@@ -1,9 +1,21 @@
 """The `efftheory` command."""
 
 import argparse
+import importlib.metadata
 import json
 import sys
+import warnings
 from pathlib import Path
+
+
+def _version() -> str:
+    """The installed distribution's version, else the package's `__version__`."""
+    try:
+        return importlib.metadata.version("efftheory")
+    except importlib.metadata.PackageNotFoundError:
+        from . import __version__
+
+        return __version__
 
 
 def _spectrum(arguments) -> int:
@@ -68,7 +80,12 @@ def _run(arguments) -> int:
     from ._results_folder import default_results_folder
 
     out = arguments.out or default_results_folder(config)
-    summary = run_study(config, out, restart=arguments.restart)
+    from .sampling import SamplingWarning
+
+    # Failed diagnostics are printed once, below, as plain lines: not also as warnings.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        summary = run_study(config, out, restart=arguments.restart)
     power = summary["fits"].get("log_power")
     if power:
         print(f"lambda-hat ~ alpha (log n)^p: p = {power['exponent']:.3f} ± "
@@ -95,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="efftheory",
         description="Bayesian free energy and learning coefficients across n: the effective "
                     "mode theory against singular learning theory.")
+    parser.add_argument("--version", action="version", version=f"efftheory {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     spectrum = commands.add_parser(

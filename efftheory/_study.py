@@ -343,6 +343,7 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
         "round_trip_rate": _finite(result.round_trip_rate),
         "swap_rejection": [_finite(v) for v in result.swap_rejection],
         "diagnostics": list(result.diagnostics),
+        "provenance": result.provenance,
     }
 
 
@@ -463,9 +464,14 @@ def _quadrature_nodes(model) -> int | None:
 
 
 def render_report(summary: dict) -> str:
-    """report.md: the fitted exponent, the crossovers, and every failed diagnostic."""
+    """report.md: a warning first if any diagnostic failed, the run, its diagnostics, then
+    the fitted exponent, the crossovers and the comparison with the effective theory."""
     config = summary["config"]
     lines = [f"# Study: {config['card']}", ""]
+    if summary["diagnostics"]:
+        lines += [f"> **Warning: {len(summary['diagnostics'])} diagnostic check(s) failed** "
+                  "(see Diagnostics below): the numbers of the rungs they name are not to be "
+                  "trusted yet, and neither is any interpretation built on them.", ""]
     lines.append(f"Model: `{config['card']}` with {summary['model']['num_params']} parameters"
                  + (f", overrides {config['overrides']}" if config["overrides"] else "") + ".")
     lines.append(f"Ladder: n = 0 and {config['num_rungs']} geometric rungs from "
@@ -479,6 +485,7 @@ def render_report(summary: dict) -> str:
                      + (f" ({nodes} quadrature nodes)" if nodes else "")
                      + ": beyond it quadrature and float64 rounding of the kernel change the "
                      "tempered energy by more than 1e-3 where the posterior lives.")
+    lines += _diagnostics_section(summary)
     lines += ["", "## Fitted laws", ""]
     fits = summary["fits"]
     if "log_power" in fits:
@@ -558,7 +565,14 @@ def render_report(summary: dict) -> str:
             lines.append("")
             lines.append("Measured posterior mean |w| of the inner weights: "
                          + ", ".join(f"{size:.3f} at n = {n:.3g}" for n, size in sizes) + ".")
-    lines += ["", "## Diagnostics", ""]
+    lines += ["", "Figures: `spectrum.png`, `learning_coefficient.png`, `free_energy.png`. "
+              "Numbers: `summary.json`, `summary.csv`. Draws: `sampling/inference_data.nc`."]
+    return "\n".join(lines) + "\n"
+
+
+def _diagnostics_section(summary: dict) -> list[str]:
+    """The convergence and replica-exchange checks, before anything is interpreted."""
+    lines = ["", "## Diagnostics", ""]
     if summary["diagnostics"]:
         lines += [f"- {message}" for message in summary["diagnostics"]]
     else:
@@ -567,15 +581,13 @@ def render_report(summary: dict) -> str:
     lines += ["", "Swap acceptance per neighbour pair: "
               + ", ".join("n/a" if v is None else f"{v:.2f}"
                           for v in summary["swap_acceptance"]) + ".",
-              f"Replica round trips per chain: {summary['round_trips']}.", ""]
+              f"Replica round trips per chain: {summary['round_trips']}."]
     barrier = summary.get("communication_barrier")
     if barrier is not None:
         rate = summary.get("round_trip_rate")
-        lines[-1:-1] = [
+        lines += [
             f"Communication barrier Λ = Σ r_i = {barrier:.2f} (Syed et al. 2022): an "
             f"equalized ladder needs about 2Λ ≈ {max(2, round(2 * barrier))} rungs; this one "
             f"has {len(summary['rungs'])}. Round trips per chain per 1000 post-warmup steps: "
             + ("n/a." if rate is None else f"{1000 * rate:.2f}.")]
-    lines.append("Figures: `spectrum.png`, `learning_coefficient.png`, `free_energy.png`. "
-                 "Numbers: `summary.json`, `summary.csv`. Draws: `sampling/inference_data.nc`.")
-    return "\n".join(lines) + "\n"
+    return lines

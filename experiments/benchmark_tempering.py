@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
             "ess_bulk": result.ess_bulk.tolist(),
             "ess_per_second": (result.ess_bulk / seconds).tolist(),
             "gradient_evaluations_per_effective_sample": (
-                result.inference_data.sample_stats["num_steps"].values.sum(axis=(0, 1))
+                result.inference_data.sample_stats["n_steps"].values.sum(axis=(0, 1))
                 / result.ess_bulk).tolist(),
             "divergences": result.divergences.tolist(),
             "swap_acceptance": [None if np.isnan(a) else float(a) for a in result.swap_acceptance],

@@ -41,3 +41,11 @@ def test_spectrum_command_reports_bad_input(tmp_path):
                         cwd=tmp_path)
     assert completed.returncode == 2
     assert "unknown activation 'swish'" in completed.stderr
+
+
+def test_version_prints_the_package_version(tmp_path):
+    import efftheory
+
+    completed = run_cli("--version", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == f"efftheory {efftheory.__version__}"

@@ -54,7 +54,7 @@ _CHILD = textwrap.dedent("""
     # shape, so a few quantities (first NUTS's accept_prob) differ in the last ulp; step
     # size adaptation and trajectories carry those ulps along without amplifying them much
     # over a short run. Discrete outcomes (tree depths, swaps, divergences) agree exactly.
-    exact = {{"diverging", "num_steps", "tree_depth", "replica", "swap_attempted",
+    exact = {{"diverging", "n_steps", "tree_depth", "replica", "swap_attempted",
               "swap_accepted"}}
     for other in (two, resumed):
         for group in ("posterior", "sample_stats"):

@@ -1,5 +1,6 @@
 """Replica-exchange NUTS against exact answers (tolerances from the MCSE), fixed seeds."""
 
+import datetime
 import json
 import os
 import signal
@@ -176,12 +177,13 @@ def small_result() -> SamplingResult:
 
 def test_result_shapes_and_inference_data(small_result):
     data = small_result.inference_data
-    assert data.posterior["energy"].dims == ("chain", "draw", "rung")
-    assert data.posterior["energy"].shape == (2, 40, 3)
+    assert data.posterior["energy_derivative"].dims == ("chain", "draw", "rung")
+    assert data.posterior["energy_derivative"].shape == (2, 40, 3)
     assert data.posterior["position"].shape == (2, 40, 3, 3)
     np.testing.assert_array_equal(data.posterior["inverse_temperature"], SMALL_LADDER)
-    for name in ("diverging", "tree_depth", "num_steps", "step_size", "potential_energy",
-                 "swap_accepted", "swap_accept_prob", "replica"):
+    np.testing.assert_array_equal(data.posterior["rung"], SMALL_LADDER)  # rungs named by n
+    for name in ("diverging", "tree_depth", "n_steps", "step_size", "lp", "energy",
+                 "acceptance_rate", "swap_accepted", "swap_accept_prob", "replica"):
         assert name in data.sample_stats
     assert data.sample_stats["swap_accepted"].dims == ("chain", "draw", "pair")
     assert small_result.learning_coefficient[0] == 0.0
@@ -191,6 +193,54 @@ def test_result_shapes_and_inference_data(small_result):
     np.testing.assert_array_equal(attempted[:, 0::2, 0], True)
     np.testing.assert_array_equal(attempted[:, 1::2, 0], False)
     np.testing.assert_array_equal(attempted[:, 1::2, 1], True)
+
+
+# arviz 0.23's energy plot calls matplotlib's normalize_kwargs the way 3.11 deprecates.
+@pytest.mark.filterwarnings("ignore:Passing a dict or None as alias_mapping")
+def test_arviz_diagnostics_read_the_run_with_rungs_labelled_by_n(small_result):
+    """ArviZ's conventions: `az.summary` rows name n, `az.bfmi` and `az.plot_energy` find
+    the Hamiltonian `energy` stat (one rung at a time), and `lp` is minus U_n."""
+    import arviz as az
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = small_result.inference_data
+    table = az.summary(data, var_names=["energy_derivative"], kind="diagnostics")
+    assert list(table.index) == [f"energy_derivative[{n}]" for n in SMALL_LADDER]
+    for index, n in enumerate(SMALL_LADDER):
+        rung = data.sel(rung=n)
+        assert rung.sample_stats["energy"].dims == ("chain", "draw")
+        bfmi = az.bfmi(rung)
+        assert bfmi.shape == (2,) and np.all(np.isfinite(bfmi)) and np.all(bfmi > 0)
+        np.testing.assert_array_equal(rung.posterior["energy_derivative"],
+                                      small_result.energy[..., index])
+    ax = az.plot_energy(data.isel(rung=-1))
+    plt.close(ax.figure)
+    # The Hamiltonian is U_n plus a kinetic energy >= 0.
+    stats = data.sample_stats
+    assert np.all(stats["energy"].values >= -stats["lp"].values - 1e-9)
+
+
+def test_results_record_their_provenance(small_result, tmp_path):
+    provenance = small_result.provenance
+    for key in ("efftheory_version", "jax_version", "platform", "machine", "created_at"):
+        assert provenance[key], key
+    assert provenance["jax_version"] == jax.__version__
+    datetime.datetime.fromisoformat(provenance["created_at"])
+    folder = small_result.save(tmp_path / "run")
+    assert json.loads((folder / "summary.json").read_text())["provenance"] == provenance
+    loaded = load(folder)
+    assert loaded.provenance == provenance
+    for group in ("posterior", "sample_stats"):
+        saved, read = getattr(small_result.inference_data, group), getattr(
+            loaded.inference_data, group)
+        assert set(read.data_vars) == set(saved.data_vars)
+        assert set(read.coords) == set(saved.coords)
+        for name, values in saved.items():
+            np.testing.assert_array_equal(read[name].values, values.values, err_msg=name)
+        np.testing.assert_array_equal(read["rung"].values, saved["rung"].values)
 
 
 def test_swaps_permute_replicas_and_keep_state_consistent():
@@ -222,7 +272,7 @@ def test_independent_rungs_and_single_n():
     assert not independent.inference_data.sample_stats["swap_attempted"].values.any()
     assert np.all(np.isnan(independent.swap_acceptance))
     single = sample_nuts(SMALL, 10.0, **SMALL_RUN)
-    assert single.inference_data.posterior["energy"].shape == (2, 40, 1)
+    assert single.inference_data.posterior["energy_derivative"].shape == (2, 40, 1)
 
 
 @ignore_sampling_warnings
@@ -276,6 +326,33 @@ def test_save_and_load(small_result, tmp_path):
     assert small_result.round_trip_rate == pytest.approx(
         small_result.round_trips.sum() / small_result.energy.shape[0]
         / small_result.energy.shape[1])
+
+
+def test_load_reads_results_saved_with_the_old_names(small_result, tmp_path):
+    """Results saved before the ArviZ names (posterior `energy`, raw NumPyro stats, integer
+    rung labels) load with the current names and the same estimators."""
+    import arviz as az
+
+    data = small_result.inference_data
+    old = {"num_steps": "n_steps", "accept_prob": "acceptance_rate"}
+    posterior = data.posterior.rename_vars({"energy_derivative": "energy"}).assign_coords(
+        rung=np.arange(3)).assign_attrs(energy="L - L0")
+    stats = (data.sample_stats.drop_vars(["energy", "lp"])
+             .assign(potential_energy=-data.sample_stats["lp"])
+             .rename_vars({new: name for name, new in old.items()})
+             .assign_coords(rung=np.arange(3)).assign_attrs(energy="L - L0"))
+    folder = tmp_path / "old"
+    folder.mkdir()
+    az.InferenceData(posterior=posterior, sample_stats=stats).to_netcdf(
+        str(folder / "inference_data.nc"), engine="h5netcdf")
+    loaded = load(folder)
+    np.testing.assert_array_equal(loaded.energy, small_result.energy)
+    np.testing.assert_array_equal(loaded.inference_data.posterior["rung"], SMALL_LADDER)
+    np.testing.assert_array_equal(loaded.inference_data.sample_stats["lp"],
+                                  data.sample_stats["lp"])
+    assert "n_steps" in loaded.inference_data.sample_stats
+    np.testing.assert_array_equal(loaded.learning_coefficient,
+                                  small_result.learning_coefficient)
 
 
 _CHILD = textwrap.dedent("""

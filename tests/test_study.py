@@ -109,9 +109,12 @@ def test_cli_rerun_refusal_then_restart(study, tmp_path, capsys):
             "--warmup", "100", "--draws", "100", "--set", "chunk_size=50", "--out", str(copy)]
     assert main(["run", "learning-zero-small", *tiny, "--seed", "1"]) == 2
     assert "seed: 0 -> 1" in capsys.readouterr().err
-    with pytest.warns(et.SamplingWarning):
-        assert main(["run", "learning-zero-small", *tiny, "--seed", "1", "--restart"]) == 0
+    # The CLI prints failed diagnostics once as lines, not as SamplingWarnings.
+    assert main(["run", "learning-zero-small", *tiny, "--seed", "1", "--restart"]) == 0
     restarted = json.loads((copy / "summary.json").read_text())
+    printed = capsys.readouterr().out
+    assert restarted["diagnostics"]
+    assert all(printed.count(f"diagnostic: {m}") == 1 for m in restarted["diagnostics"])
     assert restarted["config"]["seed"] == 1
     assert restarted["rungs"][1]["learning_coefficient"] != \
         summary["rungs"][1]["learning_coefficient"]
@@ -217,6 +220,22 @@ def test_run_command_and_bad_settings(tmp_path):
         capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
     assert "wrote" in completed.stdout and (tmp_path / "report.md").is_file()
+    # Piped output: one progress line per chunk (one warmup, one sampling chunk here) ...
+    progress = [line for line in completed.stderr.splitlines()
+                if line.startswith("efftheory: chunk ")]
+    assert len(progress) == 2, completed.stderr
+    assert progress[0].startswith("efftheory: chunk 1/2 warmup")
+    assert progress[1].startswith("efftheory: chunk 2/2 sampling")
+    for name in ("n_top", "lambda_top", "min_swap_accept", "elapsed"):
+        assert name in progress[1]
+    # ... and each failed diagnostic printed once, not again as a warning.
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["diagnostics"] and "SamplingWarning" not in completed.stderr
+    for message in summary["diagnostics"]:
+        assert (completed.stdout + completed.stderr).count(message) == 1
+    report = (tmp_path / "report.md").read_text()
+    assert report.index("Warning:") < report.index("## Diagnostics") < report.index(
+        "## Fitted laws")
     with pytest.raises(ValueError, match="n_max must exceed"):
         et.study_config("learning-zero-small", n_max=0.5)
     with pytest.raises(ValueError, match="unknown study settings"):

@@ -13,9 +13,16 @@ from .._partition import PartitionFunction
 from . import _model_record, _persistence
 from ._config import SamplerConfig, validate_ladder
 from ._devices import DeviceSpec, chain_mesh
-from ._diagnostics import diagnostic_messages, inference_data, rhat_and_ess, warn_diagnostics
+from ._diagnostics import (
+    ENERGY_DERIVATIVE,
+    diagnostic_messages,
+    inference_data,
+    rhat_and_ess,
+    warn_diagnostics,
+)
 from ._estimators import energy_moments, stepping_stone, thermodynamic_integration
-from ._progress import progress_bar, progress_enabled
+from ._progress import ChunkProgress, progress_mode
+from ._provenance import provenance
 from ._result import INFERENCE_DATA_FILE, SamplingResult
 from ._schedule import communication_barrier, equalized_schedule
 from ._tempering import (
@@ -74,7 +81,10 @@ def sample(
     refused (`if_exists="refuse"`), continued only if its configuration and model equal
     these (`"resume"`; any difference raises `RunFolderMismatchError` naming the fields), or
     discarded first (`"restart"`). Diagnostics failing their thresholds raise
-    `SamplingWarning`s; divergent transitions are counted, never dropped.
+    `SamplingWarning`s; divergent transitions are counted, never dropped. `progress`: a bar
+    per chunk on a terminal or in Jupyter; when stderr is not a terminal (a file, a pipe), one
+    line per chunk on the `efftheory` logger (chunk i/N, warmup or sampling, λ̂ at the top
+    rung so far, the lowest swap acceptance, elapsed time); `False` prints nothing.
 
     `devices` spreads the chains over several accelerators (the chain axis of the state is
     split with a `jax.sharding.Mesh`; swaps stay within a chain, so on one device):
@@ -153,9 +163,34 @@ def resume(path: str | Path, model: PartitionFunction | None = None, *,
 
 def load(path: str | Path) -> SamplingResult:
     """A result saved with `SamplingResult.save(path)`, estimators recomputed from draws."""
-    data = az.from_netcdf(str(Path(path) / INFERENCE_DATA_FILE), engine="h5netcdf")
+    data = _with_current_names(
+        az.from_netcdf(str(Path(path) / INFERENCE_DATA_FILE), engine="h5netcdf"))
     config = SamplerConfig.from_json(data.posterior.attrs["config"])
     return _assemble(config, data, warn=False)
+
+
+# Names in results saved before the InferenceData followed ArviZ's conventions.
+_LEGACY_STAT_NAMES = {"num_steps": "n_steps", "accept_prob": "acceptance_rate"}
+
+
+def _with_current_names(data: az.InferenceData) -> az.InferenceData:
+    """Rename the variables of an older saved result to the current names."""
+    posterior, stats = data.posterior, data.sample_stats
+    if ENERGY_DERIVATIVE not in posterior and "energy" in posterior:
+        posterior = posterior.rename_vars({"energy": ENERGY_DERIVATIVE})
+        formula = posterior.attrs.pop("energy", None)
+        if formula is not None:
+            posterior.attrs[f"{ENERGY_DERIVATIVE}_formula"] = formula
+        if "potential_energy" in stats:
+            stats = stats.assign(lp=-stats["potential_energy"]).drop_vars("potential_energy")
+        stats = stats.rename_vars({k: v for k, v in _LEGACY_STAT_NAMES.items() if k in stats})
+        stats.attrs.pop("energy", None)
+        if "inverse_temperature" in posterior.coords:
+            ladder = posterior["inverse_temperature"].values
+            posterior = posterior.assign_coords(rung=ladder)
+            stats = stats.assign_coords(rung=ladder)
+        data = az.InferenceData(posterior=posterior, sample_stats=stats)
+    return data
 
 
 def _settings(config: SamplerConfig) -> KernelSettings:
@@ -199,8 +234,7 @@ def _run(model, config: SamplerConfig, folder: Path | None, progress: bool | Non
     if folder is not None:
         next_chunk, state, sampled = _persistence.read_checkpoint(
             folder, state, num_warmup_chunks)
-    bar = progress_bar(len(chunk_lengths), next_chunk, progress_enabled(progress))
-    with bar:
+    with ChunkProgress(len(chunk_lengths), next_chunk, progress_mode(progress)) as report:
         for chunk_index in range(next_chunk, len(chunk_lengths)):
             is_sampling = chunk_index >= num_warmup_chunks
             state, records = run_chunk(
@@ -219,37 +253,45 @@ def _run(model, config: SamplerConfig, folder: Path | None, progress: bool | Non
                     folder, chunk_index, state, records if is_sampling else None)
                 if _after_checkpoint is not None:
                     _after_checkpoint(chunk_index)
-            bar.update(1)
-            if sampled:
-                bar.set_postfix(_progress_info(state, sampled), refresh=False)
+            report.update(chunk_index, "sampling" if is_sampling else "warmup",
+                          _progress_info(state, sampled if is_sampling else [records]))
+    # A field some chunk lacks (`hamiltonian`, in chunks checkpointed before it existed)
+    # is dropped for the whole run.
     records = StepRecord(*(
-        None if sampled[0][i] is None else np.concatenate([r[i] for r in sampled], axis=0)
+        None if any(r[i] is None for r in sampled)
+        else np.concatenate([r[i] for r in sampled], axis=0)
         for i in range(len(StepRecord._fields))))
     ladder = np.asarray(state.inverse_temperature)
     round_trips = np.asarray(state.round_trips).sum(axis=0)
     attrs = {"config": config.to_json(), "sampler": "efftheory replica-exchange NUTS",
              "n_ladder_initial": np.asarray(config.n_ladder),
              "linear_in_inverse_temperature": int(model.linear_in_inverse_temperature),
-             "energy": "L - L0" if model.linear_in_inverse_temperature else "dT_n/dn"}
+             f"{ENERGY_DERIVATIVE}_formula": ("L - L0" if model.linear_in_inverse_temperature
+                                               else "dT_n/dn"),
+             **provenance()}
     data = inference_data(ladder, records._asdict(), round_trips, attrs)
     return _assemble(config, data, warn=True)
 
 
-def _progress_info(state: TemperingState, sampled: list[StepRecord]) -> dict[str, str]:
-    top_energy = np.concatenate([np.asarray(r.energy[:, -1]) for r in sampled])
+def _progress_info(state: TemperingState, records: list[StepRecord]) -> dict[str, str]:
+    """λ̂ = n⟨∂_n T_n⟩ at the top rung over `records` (the sampling draws so far, or the
+    warmup chunk just run), and the lowest swap acceptance of any pair after warmup."""
+    top_energy = np.concatenate([np.asarray(r.energy[:, -1]) for r in records])
     n_top = float(state.inverse_temperature[-1])
-    info = {"lambda_top": f"{n_top * top_energy.mean():.3g}"}
+    info = {"n_top": f"{n_top:.4g}", "lambda_top": f"{n_top * top_energy.mean():.4g}"}
     attempts = np.asarray(state.swap_attempts).sum(axis=1)
     if attempts.size and attempts.min() > 0:
         accepted = np.asarray(state.swap_accepts).sum(axis=1)
-        info["min_swap"] = f"{(accepted / attempts).min():.2f}"
+        info["min_swap_accept"] = f"{(accepted / attempts).min():.2f}"
+    else:
+        info["min_swap_accept"] = "-"
     return info
 
 
 def _assemble(config: SamplerConfig, data: az.InferenceData, warn: bool) -> SamplingResult:
     """Estimators and diagnostics from the InferenceData (also used by `load`)."""
     ladder = data.posterior["inverse_temperature"].values
-    energy = data.posterior["energy"].values  # (chain, draw, rung)
+    energy = data.posterior[ENERGY_DERIVATIVE].values  # (chain, draw, rung)
     stats = data.sample_stats
     linear = bool(data.posterior.attrs.get("linear_in_inverse_temperature", 1))
     mean, mean_se, _, _ = energy_moments(energy)

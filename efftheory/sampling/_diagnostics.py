@@ -23,51 +23,69 @@ class SamplingWarning(UserWarning):
     """A run finished but a diagnostic says its numbers should not be trusted yet."""
 
 
+# Posterior variable of the per-rung draws of $\partial_n T_n$ ($= L - L_0$ for models linear
+# in n), named after `PartitionFunction.energy_derivative`. It is not called `energy`: ArviZ
+# reserves `energy` for the sampler's Hamiltonian in `sample_stats` (`az.bfmi`,
+# `az.plot_energy`), which is recorded there under that name.
+ENERGY_DERIVATIVE = "energy_derivative"
+# Our StepRecord field -> ArviZ's sample_stats name (the names `az.from_numpyro` uses).
+ARVIZ_STAT_NAMES = {"diverging": "diverging", "num_steps": "n_steps",
+                    "step_size": "step_size", "accept_prob": "acceptance_rate",
+                    "hamiltonian": "energy", "replica": "replica"}
+
+
 def inference_data(
     n_ladder: np.ndarray,
     records: dict[str, np.ndarray],
     round_trips: np.ndarray,
     attrs: dict,
 ) -> az.InferenceData:
-    """Records (draw, rung, chain, ...) from the sampler → InferenceData (chain, draw, ...).
+    r"""Records (draw, rung, chain, ...) from the sampler → InferenceData (chain, draw, ...).
 
-    posterior: `energy` ($L - L_0$) and `position` if stored; sample_stats: `diverging`,
-    `num_steps`, `tree_depth`, `step_size`, `potential_energy`, `accept_prob`, `replica`,
-    and per neighbour pair `swap_accept_prob`, `swap_attempted`, `swap_accepted`;
-    `round_trips` per chain is in sample_stats attrs.
+    The `rung` dimension's coordinate values are the inverse temperatures n (also the
+    coordinate `inverse_temperature`), so `az.summary` rows read ``energy_derivative[10.0]``
+    and `data.sel(rung=10.0)` picks a rung; `az.bfmi` and `az.plot_energy` take one rung at a
+    time (``data.isel(rung=i)``). Pairs of neighbours carry `n_lower`, `n_upper`.
+
+    posterior: `energy_derivative` ($\partial_n T_n$, i.e. $L - L_0$ for linear models) and
+    `position` if stored. sample_stats, in ArviZ's names: `lp` ($-U_n$, the log of the
+    unnormalized tempered posterior), `energy` (the NUTS Hamiltonian), `acceptance_rate`,
+    `n_steps`, `tree_depth`, `diverging`, `step_size`; ours: `replica` (which replica occupies
+    each rung) and per neighbour pair `swap_accept_prob`, `swap_attempted`,
+    `swap_accepted`; `round_trips` per chain is in sample_stats attrs.
     """
     num_draws, num_rungs, num_chains = records["energy"].shape
+    ladder = np.asarray(n_ladder, dtype=np.float64)
     coords = {
         "chain": np.arange(num_chains),
         "draw": np.arange(num_draws),
-        "rung": np.arange(num_rungs),
+        "rung": ladder,
         "pair": np.arange(num_rungs - 1),
     }
 
-    def per_rung(name):
-        return (("chain", "draw", "rung"), np.moveaxis(records[name], 2, 0))
+    def per_rung(values):
+        return (("chain", "draw", "rung"), np.moveaxis(values, 2, 0))
 
     def per_pair(name):
         return (("chain", "draw", "pair"), np.moveaxis(records[name], 2, 0))
 
-    posterior = {"energy": per_rung("energy")}
+    posterior = {ENERGY_DERIVATIVE: per_rung(records["energy"])}
     if records.get("position") is not None:
         position = np.moveaxis(records["position"], 2, 0)
         posterior["position"] = (("chain", "draw", "rung", "param"), position)
         coords["param"] = np.arange(position.shape[-1])
+    sample_stats = {"lp": per_rung(-np.asarray(records["potential_energy"]))}
+    for field, name in ARVIZ_STAT_NAMES.items():
+        if records.get(field) is not None:  # runs checkpointed before `hamiltonian` existed
+            sample_stats[name] = per_rung(records[field])
     num_steps = np.moveaxis(records["num_steps"], 2, 0)
-    sample_stats = {
-        name: per_rung(name)
-        for name in ("diverging", "num_steps", "step_size", "potential_energy",
-                     "accept_prob", "replica")
-    }
     sample_stats["tree_depth"] = (("chain", "draw", "rung"),
                                   np.floor(np.log2(np.maximum(num_steps, 1))).astype(int) + 1)
     for name in ("swap_accept_prob", "swap_attempted", "swap_accepted"):
         sample_stats[name] = per_pair(name)
-    rung_coords = {"inverse_temperature": ("rung", np.asarray(n_ladder, dtype=np.float64)),
-                   "n_lower": ("pair", np.asarray(n_ladder[:-1], dtype=np.float64)),
-                   "n_upper": ("pair", np.asarray(n_ladder[1:], dtype=np.float64))}
+    rung_coords = {"inverse_temperature": ("rung", ladder),
+                   "n_lower": ("pair", ladder[:-1]),
+                   "n_upper": ("pair", ladder[1:])}
 
     def dataset(variables, extra_attrs):
         ds = xr.Dataset(variables, coords=coords)

@@ -8,6 +8,8 @@ import numpy as np
 
 from .._io import atomic_destination, atomic_write_json
 from ._config import SamplerConfig
+from ._diagnostics import ENERGY_DERIVATIVE
+from ._provenance import PROVENANCE_KEYS
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="ArviZ is undergoing", category=FutureWarning)
@@ -62,8 +64,15 @@ class SamplingResult:
 
     @property
     def energy(self) -> np.ndarray:
-        """Draws of $L - L_0$, shape (chain, draw, rung)."""
-        return self.inference_data.posterior["energy"].values
+        r"""Draws of $\partial_n T_n$ ($L - L_0$ for linear models), shape (chain, draw, rung):
+        the posterior variable `energy_derivative`."""
+        return self.inference_data.posterior[ENERGY_DERIVATIVE].values
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """efftheory, JAX, NumPyro and ArviZ versions, machine and `created_at` of the run."""
+        attrs = self.inference_data.posterior.attrs
+        return {key: str(attrs[key]) for key in PROVENANCE_KEYS if key in attrs}
 
     def summary(self) -> dict:
         """JSON-ready per-rung table plus run-level diagnostics."""
@@ -95,6 +104,7 @@ class SamplingResult:
             "round_trip_rate": (float(self.round_trip_rate)
                                 if np.isfinite(self.round_trip_rate) else None),
             "diagnostics": list(self.diagnostics),
+            "provenance": self.provenance,
         }
 
     def save(self, path: str | Path) -> Path:

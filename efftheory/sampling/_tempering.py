@@ -80,6 +80,7 @@ class StepRecord(NamedTuple):
     energy: RungChainFloat
     position: RungChainPositions | None
     potential_energy: RungChainFloat
+    hamiltonian: RungChainFloat  # NUTS total energy U_n + kinetic; ArviZ's `energy` stat
     diverging: RungChainBool
     num_steps: RungChainInt
     step_size: RungChainFloat
@@ -280,6 +281,7 @@ def run_chunk(
             energy=energies,
             position=hmc_state.z if settings.store_positions else None,
             potential_energy=hmc_state.potential_energy,
+            hamiltonian=hmc_state.energy,
             diverging=hmc_state.diverging,
             num_steps=hmc_state.num_steps,
             step_size=hmc_state.adapt_state.step_size,

@@ -84,7 +84,7 @@ def run_efftheory(args, swap: bool, form: str = "raw", scale: float = 1.0) -> di
         result = et.sample(model, rungs, chains=args.chains, draws=draws, warmup=warmup,
                            seed=args.seed, swap=swap, store_positions=False, progress=False)
         seconds = time.perf_counter() - start
-    steps = result.inference_data.sample_stats["num_steps"].values  # (chain, draw, rung)
+    steps = result.inference_data.sample_stats["n_steps"].values  # (chain, draw, rung)
     gradients = float(steps.sum())
     ess = result.ess_bulk
     return {
@@ -131,7 +131,7 @@ def run_single_rung(args) -> dict:
         result, seconds = timed(target)
         if target == args.targets[0]:
             out["compile_seconds"] = cold - seconds
-        gradients = float(result.inference_data.sample_stats["num_steps"].values.sum())
+        gradients = float(result.inference_data.sample_stats["n_steps"].values.sum())
         ess = float(result.ess_bulk[0])
         out["n"].append(target)
         out["seconds"].append(seconds)
@@ -338,7 +338,7 @@ def scan_cost(args) -> dict:
                 result = et.sample(model, n_ladder, **kwargs)
                 times.append(time.perf_counter() - start)
         steps = 2 * args.scan_draws * 2  # chains x (warmup + draws), all rungs vmapped
-        gradients = float(result.inference_data.sample_stats["num_steps"].values.sum()) * 2
+        gradients = float(result.inference_data.sample_stats["n_steps"].values.sum()) * 2
         return {"width": width, "rungs": rungs, "quadrature_nodes": model.quadrature.num_nodes,
                 "first_call_seconds": times[0], "warm_call_seconds": times[1],
                 "compile_seconds": times[0] - times[1],
