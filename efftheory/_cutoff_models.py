@@ -40,7 +40,7 @@ add rounding noise, not modes, and construction raises with the largest usable $
 """
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -54,7 +54,6 @@ from ._energies import (
     TargetNetwork,
     validate_n_max,
 )
-from ._linalg import spd_logdet, spd_logdet_and_inverse
 from ._measures import (
     CircleMeasure,
     GaussianMeasure,
@@ -62,11 +61,16 @@ from ._measures import (
     _hermite_coefficients,
     _legendre_coefficients,
 )
-from ._models import ModeAmplitudesUnavailable, NonlinearTemperingError, _validate_target
+from ._models import (
+    CollapsedReadoutModel,
+    ModeAmplitudesUnavailable,
+    NonlinearTemperingError,
+    _validate_target,
+)
 from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
-from ._types import Array, Float, Key, Position, Scalar, ScalarLike
+from ._types import Array, Float, Key, Position, Scalar
 
 # A kept coefficient is resolved when its float64 error bound is below this times |c_k|.
 _RESOLUTION_RTOL = 1e-3
@@ -368,7 +372,7 @@ class CutoffNetworkModel(PartitionFunction):
         return self.network.sample_prior(key)
 
 
-class CollapsedCutoffNetworkModel(PartitionFunction):
+class CollapsedCutoffNetworkModel(CollapsedReadoutModel):
     r"""The cutoff model with its readout integrated out: a density over inner weights.
 
     $U_n(w) = \tfrac12\log\det(I_K + n s_a^2 C_K^\top C_K) - \log\varphi(w)$ (module
@@ -386,12 +390,6 @@ class CollapsedCutoffNetworkModel(PartitionFunction):
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
     card: Any = eqx.field(static=True)
-    linear_in_inverse_temperature: ClassVar[bool] = False
-
-    @property
-    def trustworthy_n(self) -> float:
-        r"""`quadrature.trustworthy_n`: the $n$ up to which $n|\Delta L_K| \le 10^{-3}$."""
-        return self.quadrature.trustworthy_n
 
     def __init__(self, network: TwoLayerNetwork, num_modes: int, *, n_max: float = 1e6,
                  num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES,
@@ -414,32 +412,11 @@ class CollapsedCutoffNetworkModel(PartitionFunction):
         hidden = self.network.units(jnp.concatenate([zeros, position]), self.projection.points)
         return hidden.T @ self.projection.basis
 
-    def _kernel_matrix(self, position, inverse_temperature):
-        """$M = C_K^\\top C_K$ and $I_K + n s_a^2 M$."""
+    def readout_kernel(self, position: Position) -> Float[Array, "columns columns"]:
+        """$M = C_K^\top C_K$ (a $K\times K$ matrix; its log det equals that of
+        $I_H + n s_a^2 C_K C_K^\top$)."""
         coefficients = self.coefficient_matrix(position)
-        small = coefficients.T @ coefficients
-        scaled = inverse_temperature * self.network.readout_variance * small
-        return small, jnp.eye(small.shape[0], dtype=small.dtype) + scaled
-
-    def tempered_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
-        r"""$T_n(w) = \tfrac12\log\det(I_K + n s_a^2 C_K^\top C_K)$ (`efftheory._linalg`)."""
-        _, matrix = self._kernel_matrix(position, inverse_temperature)
-        return 0.5 * spd_logdet(matrix)
-
-    def potential_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
-        return self.tempered_energy(position, inverse_temperature) - self.log_prior(position)
-
-    def energy_derivative(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
-        r"""$\partial_n T_n = \tfrac12 s_a^2\operatorname{tr}[M(I_K + n s_a^2 M)^{-1}]$."""
-        small, matrix = self._kernel_matrix(position, inverse_temperature)
-        _, inverse = spd_logdet_and_inverse(matrix)
-        return 0.5 * self.network.readout_variance * jnp.sum(inverse * small)
-
-    def learning_coefficient_integrand(self, position: Position,
-                                       inverse_temperature: ScalarLike) -> Scalar:
-        r"""$n\,\partial_n T_n = \tfrac12\sum_j x_j/(1 + x_j)$, $x_j = n s_a^2\,
-        \mathrm{eig}_j(C_K^\top C_K)$; its mean under $p_n(w)$ is $\lambda_K(n)$."""
-        return inverse_temperature * self.energy_derivative(position, inverse_temperature)
+        return coefficients.T @ coefficients
 
     def energy(self, position: Position) -> Scalar:
         raise NonlinearTemperingError(
@@ -451,13 +428,6 @@ class CollapsedCutoffNetworkModel(PartitionFunction):
         raise NonlinearTemperingError(
             "the collapsed cutoff model has no loss of the inner weights alone (the readout "
             "is integrated out); build CutoffNetworkModel for L_K(θ) of raw weights.")
-
-    def log_prior(self, position: Position) -> Scalar:
-        scales = self.network.prior_scales()[self.network.width:]
-        return jnp.sum(jax.scipy.stats.norm.logpdf(position, 0.0, scales))
-
-    def sample_prior(self, key: Key) -> Position:
-        return self.network.sample_prior(key)[self.network.width:]
 
     def mode_amplitudes(self, position: Position, kmax: int):
         raise ModeAmplitudesUnavailable(

@@ -28,6 +28,7 @@ of $w$, so the collapsed model does not fit the $n\,(L - L_0)$ interface:
 * `energy(w)` raises `NonlinearTemperingError` instead of returning something wrong.
 """
 
+import abc
 from typing import Any, ClassVar
 
 import equinox as eqx
@@ -98,6 +99,17 @@ def _check_user_nodes(network, num_nodes, n_max, target) -> QuadratureChoice:
             "num_nodes=None to choose automatically."
         )
     return choice
+
+
+def inner_weight_log_prior(network: TwoLayerNetwork, position: Position) -> Scalar:
+    r"""$\log\varphi(w, b)$ of the inner weights (a collapsed model's position)."""
+    scales = network.prior_scales()[network.width:]
+    return jnp.sum(jax.scipy.stats.norm.logpdf(position, 0.0, scales))
+
+
+def inner_weight_prior_draw(network: TwoLayerNetwork, key: Key) -> Position:
+    """A prior draw of the inner weights: the raw draw without its readout."""
+    return network.sample_prior(key)[network.width:]
 
 
 class NetworkModel(PartitionFunction):
@@ -171,7 +183,64 @@ class NetworkModel(PartitionFunction):
                              self.target)
 
 
-class CollapsedNetworkModel(PartitionFunction):
+class CollapsedReadoutModel(PartitionFunction):
+    r"""Abstract: the readout $a \sim N(0, s_a^2 I)$ integrated out of a quadratic loss
+    $\tfrac12 a^\top M(w) a$, leaving $U_n(w) = \tfrac12\log\det(I + n s_a^2 M(w))
+    - \log\varphi(w)$ over the inner weights (module docstring).
+
+    Subclasses give the kernel `readout_kernel` ($M = G$ for the full loss, $C_K^\top C_K$
+    for a mode cutoff); tempering (`tempered_energy`, `energy_derivative`,
+    `learning_coefficient_integrand`) and the prior over ``[w.ravel(), b]`` are shared.
+    """
+
+    network: eqx.AbstractVar[TwoLayerNetwork]
+    quadrature: eqx.AbstractVar[QuadratureChoice]
+    linear_in_inverse_temperature: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def readout_kernel(self, position: Position) -> Float[Array, "dim dim"]:
+        """$M(w)$, symmetric positive semi-definite."""
+
+    @property
+    def trustworthy_n(self) -> float:
+        """`quadrature.trustworthy_n`: see `efftheory.QuadratureChoice`."""
+        return self.quadrature.trustworthy_n
+
+    def _kernel_matrix(self, position, inverse_temperature):
+        """$M(w)$ and $I + n s_a^2 M(w)$."""
+        kernel = self.readout_kernel(position)
+        scaled = inverse_temperature * self.network.readout_variance * kernel
+        return kernel, jnp.eye(kernel.shape[0], dtype=kernel.dtype) + scaled
+
+    def tempered_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        r"""$T_n(w) = \tfrac12\log\det(I + n s_a^2 M(w))$ (Cholesky, `efftheory._linalg`)."""
+        _, matrix = self._kernel_matrix(position, inverse_temperature)
+        return 0.5 * spd_logdet(matrix)
+
+    def potential_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        return self.tempered_energy(position, inverse_temperature) - self.log_prior(position)
+
+    def energy_derivative(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
+        r"""$\partial_n T_n(w) = \tfrac12 s_a^2\operatorname{tr}[M(I + n s_a^2 M)^{-1}]$;
+        its posterior mean is $dF/dn$ (what samplers record as the rung's energy)."""
+        kernel, matrix = self._kernel_matrix(position, inverse_temperature)
+        _, inverse = spd_logdet_and_inverse(matrix)
+        return 0.5 * self.network.readout_variance * jnp.sum(inverse * kernel)
+
+    def learning_coefficient_integrand(self, position: Position,
+                                       inverse_temperature: ScalarLike) -> Scalar:
+        r"""$n\,\partial_n T_n = \tfrac12\sum_j x_j/(1 + x_j)$, $x_j = n s_a^2\,
+        \mathrm{eig}_j M(w)$; its mean under $p_n(w)$ is $\lambda(n)$."""
+        return inverse_temperature * self.energy_derivative(position, inverse_temperature)
+
+    def log_prior(self, position: Position) -> Scalar:
+        return inner_weight_log_prior(self.network, position)
+
+    def sample_prior(self, key: Key) -> Position:
+        return inner_weight_prior_draw(self.network, key)
+
+
+class CollapsedNetworkModel(CollapsedReadoutModel):
     r"""The readout integrated out exactly: a density over the inner weights (SPEC §3).
 
     Position ``[w.ravel(), b]`` (the raw layout without its first $H$ entries).
@@ -185,7 +254,6 @@ class CollapsedNetworkModel(PartitionFunction):
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
     card: Any = eqx.field(static=True)
-    linear_in_inverse_temperature: ClassVar[bool] = False
 
     def __init__(self, network: TwoLayerNetwork, *, n_max: float = 1e6,
                  num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES,
@@ -196,11 +264,6 @@ class CollapsedNetworkModel(PartitionFunction):
         self.loss_minimum = 0.0
         self.card = card
 
-    @property
-    def trustworthy_n(self) -> float:
-        """`quadrature.trustworthy_n`: see `efftheory.QuadratureChoice`."""
-        return self.quadrature.trustworthy_n
-
     def raw_position(self, position: Position, readout: Float[Array, " width"]) -> Position:
         """The raw-weight vector ``[a, w.ravel(), b]`` for inner weights and a readout."""
         return jnp.concatenate([readout, position])
@@ -209,32 +272,9 @@ class CollapsedNetworkModel(PartitionFunction):
         zeros = jnp.zeros((self.network.width,), dtype=position.dtype)
         return gram_matrix(self.network, self.rule, self.raw_position(position, zeros))
 
-    def _kernel_matrix(self, position, inverse_temperature):
-        """$G(w)$ and $I + n s_a^2 G(w)$."""
-        gram = self.gram_matrix(position)
-        scaled = inverse_temperature * self.network.readout_variance * gram
-        return gram, jnp.eye(self.network.width, dtype=gram.dtype) + scaled
-
-    def tempered_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
-        r"""$T_n(w) = \tfrac12\log\det(I + n s_a^2 G(w))$ (Cholesky, `efftheory._linalg`)."""
-        _, matrix = self._kernel_matrix(position, inverse_temperature)
-        return 0.5 * spd_logdet(matrix)
-
-    def potential_energy(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
-        return self.tempered_energy(position, inverse_temperature) - self.log_prior(position)
-
-    def energy_derivative(self, position: Position, inverse_temperature: ScalarLike) -> Scalar:
-        r"""$\partial_n T_n(w) = \tfrac12 s_a^2\operatorname{tr}[G(I + n s_a^2 G)^{-1}]$;
-        its posterior mean is $dF/dn$ (what samplers record as the rung's energy)."""
-        gram, matrix = self._kernel_matrix(position, inverse_temperature)
-        _, inverse = spd_logdet_and_inverse(matrix)
-        return 0.5 * self.network.readout_variance * jnp.sum(inverse * gram)
-
-    def learning_coefficient_integrand(self, position: Position,
-                                       inverse_temperature: ScalarLike) -> Scalar:
-        r"""$n\,\partial_n T_n = \tfrac12\sum_j x_j/(1 + x_j)$, $x_j = n s_a^2\,
-        \mathrm{eig}_j G(w)$; its mean under $p_n(w)$ is $\lambda(n)$ (SPEC §3)."""
-        return inverse_temperature * self.energy_derivative(position, inverse_temperature)
+    def readout_kernel(self, position: Position) -> Float[Array, "width width"]:
+        """$M = G(w)$."""
+        return self.gram_matrix(position)
 
     def energy(self, position: Position) -> Scalar:
         raise NonlinearTemperingError(
@@ -249,13 +289,6 @@ class CollapsedNetworkModel(PartitionFunction):
             "the collapsed model has no population loss of the inner weights alone (the "
             "readout is integrated out); build NetworkModel for L(θ) of raw weights."
         )
-
-    def log_prior(self, position: Position) -> Scalar:
-        scales = self.network.prior_scales()[self.network.width:]
-        return jnp.sum(jax.scipy.stats.norm.logpdf(position, 0.0, scales))
-
-    def sample_prior(self, key: Key) -> Position:
-        return self.network.sample_prior(key)[self.network.width:]
 
     def mode_amplitudes(self, position: Position, kmax: int):
         raise ModeAmplitudesUnavailable(
