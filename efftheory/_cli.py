@@ -151,8 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--restart", action="store_true",
                      help="discard the run already in the output folder and start over")
     run.add_argument("--preset", default=None,
-                     help="named configuration (learning-zero-small, learning-zero-256-gpu, "
-                          "learning-zero-circle); default: the card's own preset if any")
+                     help="named configuration (learning-zero-small, learning-zero-256, "
+                          "learning-zero-256-gpu, learning-zero-circle); default: the card's "
+                          "own preset if any")
     for name, kind in (("n_min", float), ("n_max", float), ("num_rungs", int), ("chains", int),
                        ("warmup", int), ("draws", int), ("seed", int)):
         run.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)

@@ -147,7 +147,7 @@ class NetworkModel(PartitionFunction):
                                                max_nodes=max_nodes)
         else:
             self.quadrature = _check_user_nodes(network, num_nodes, n_max, self.target)
-        self.rule = loss_rule(network, self.quadrature.num_nodes)
+        self.rule = loss_rule(network, self.quadrature.num_nodes, self.target)
         self.num_params = network.num_params
         self.loss_minimum = 0.0
         self.card = card

@@ -106,15 +106,27 @@ class StudyConfig:
 
 
 #: Named configurations. ``learning-zero-small`` is the CPU main job (about ten minutes on
-#: two cores); ``learning-zero-256-gpu`` is the source post's 256-parameter model up to
-#: n = 1e8 (a GPU preset); ``learning-zero-circle`` the circle variant.
+#: two cores). ``learning-zero-256`` is the source post's 256-parameter model (width 128)
+#: from n = 1 to 1e8 on a CPU: the readout integrated out (``form="collapsed"``, NUTS over
+#: the 128 inner weights, lambda-hat Rao-Blackwellized), 24 rungs plus n = 0, 4 chains, and
+#: trajectories capped at 15 leapfrog steps (tree depth 4): at n = 1e8 that costs about 30
+#: gradients per effective sample against 106 with depth 10 and acceptance 0.9
+#: (docs/benchmarks.md, `experiments/flagship_geometry.py`), and under vmap every lane pays
+#: the longest trajectory. ``learning-zero-256-gpu`` is the same model with larger budgets;
+#: ``learning-zero-circle`` the circle variant.
 PRESETS: dict[str, StudyConfig] = {
     "learning-zero-small": StudyConfig(card="learning-zero-small", n_min=1.0, n_max=1e6,
                                        num_rungs=15, chains=4, warmup=400, draws=600,
                                        max_tree_depth=8, target_accept_prob=0.9),
-    "learning-zero-256-gpu": StudyConfig(card="learning-zero-256", n_min=1.0, n_max=1e8,
-                                         num_rungs=33, chains=8, warmup=1000, draws=2000,
-                                         store_positions=False),
+    "learning-zero-256": StudyConfig(card="learning-zero-256", overrides={"form": "collapsed"},
+                                     n_min=1.0, n_max=1e8, num_rungs=24, chains=4,
+                                     warmup=300, draws=400, max_tree_depth=4,
+                                     target_accept_prob=0.8),
+    "learning-zero-256-gpu": StudyConfig(card="learning-zero-256",
+                                         overrides={"form": "collapsed"}, n_min=1.0,
+                                         n_max=1e8, num_rungs=33, chains=8, warmup=1000,
+                                         draws=2000, max_tree_depth=6,
+                                         target_accept_prob=0.8, store_positions=False),
     "learning-zero-circle": StudyConfig(card="learning-zero-circle", n_min=1.0, n_max=1e6,
                                         num_rungs=19, chains=4, warmup=500, draws=1000),
 }
@@ -202,10 +214,14 @@ def _posterior_inner_weight_size(model, result):
     posterior = result.inference_data.posterior
     if network is None or "position" not in posterior:
         return None
+    from ._models import CollapsedReadoutModel
+
     positions = np.asarray(posterior["position"].values)  # (chain, draw, rung, param)
     flat = positions.reshape(-1, positions.shape[-2], positions.shape[-1])
     width, dim = network.width, network.input_dim
-    weights = flat[..., width: width + width * dim].reshape(*flat.shape[:2], width, dim)
+    # Raw positions are [a, w.ravel(), b]; collapsed ones drop the readout a.
+    start = 0 if isinstance(model, CollapsedReadoutModel) else width
+    weights = flat[..., start: start + width * dim].reshape(*flat.shape[:2], width, dim)
     return np.linalg.norm(weights, axis=-1).mean(axis=(0, 2))
 
 
@@ -320,7 +336,8 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
         rows.append(row)
 
     fits = _fits(n, lam, lam_se, config.fit_n_min)
-    crossovers = _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor)
+    crossovers = _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor,
+                             precise=lambda needed: _precise_eigenvalues(model, needed))
     comparison = _effective_comparison(rows)
     card = getattr(model, "card", None)
     return {
@@ -378,27 +395,65 @@ def _fits(n, lam, lam_se, fit_n_min) -> dict:
     return fits
 
 
-def _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor=None) -> list[dict]:
+def _precise_eigenvalues(model, needed: int):
+    """The model's kernel eigenvalues in arbitrary precision (`efftheory.theory.
+    kernel_eigenvalues`), or None where that computation does not apply."""
+    from ._measures import GaussianMeasure
+    from .theory import kernel_eigenvalues
+
+    network = _two_layer_network(model)
+    if (network is None or not isinstance(network.measure, GaussianMeasure)
+            or network.input_dim != 1 or network.bias
+            or network.activation.name not in ("tanh", "erf")):
+        return None
+    # 70 digits resolve about 90 eigenvalues, 90 digits about 130 (tanh, s_w = 1): raise the
+    # precision only while too few are resolved (each step costs about 3x the last).
+    for precision in _PRECISIONS:
+        spectrum = kernel_eigenvalues(network.width, activation=network.activation.name,
+                                      readout_variance=float(network.readout_variance),
+                                      weight_scale=float(network.weight_scale),
+                                      precision=precision)
+        if spectrum.num_resolved >= needed:
+            break
+    return spectrum.resolved()
+
+
+_PRECISIONS = (70, 90, 120)
+
+
+def _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor=None,
+                precise=None) -> list[dict]:
     """n* at which the effective prediction reaches each geometric value.
 
-    Eigenvalues below the float64 floor (`eigenvalue_floor`) are not known; a value that
-    needs them is reached, if at all, only beyond n = 1/floor: reported as a lower bound.
+    Eigenvalues below the float64 floor (`eigenvalue_floor`) are not known in float64. A
+    value that needs them is computed from `precise(count)` (arbitrary-precision eigenvalues,
+    `efftheory.theory.kernel_eigenvalues`) when it returns enough of them; otherwise it is
+    reached, if at all, only beyond n = 1/floor and is reported as a lower bound.
     """
     from .theory import crossover_n
 
     if eigenvalues is None:
         return []
-    out = []
+    out, precise_values = [], None
+    most_needed = min(max((math.ceil(2 * value.learning_coefficient) for value in geometric),
+                          default=0), rank_cap or 0)
     for value in geometric:
         entry = {"label": value.label, "learning_coefficient": value.learning_coefficient}
+        needed = math.ceil(2 * value.learning_coefficient)
+        spectrum = eigenvalues
         unresolved = (eigenvalue_floor is not None and rank_cap is not None
-                      and 2 * value.learning_coefficient > len(eigenvalues)
-                      and len(eigenvalues) < rank_cap)
+                      and needed > len(eigenvalues) and len(eigenvalues) < rank_cap)
+        if unresolved and precise is not None:
+            if precise_values is None:
+                precise_values = precise(most_needed) or []
+            if len(precise_values) >= min(needed, rank_cap):
+                spectrum, unresolved = precise_values, False
+                entry["eigenvalues"] = (f"arbitrary precision ({len(precise_values)} "
+                                        "resolved; efftheory.theory.kernel_eigenvalues)")
         if unresolved:
             bound = 1.0 / eigenvalue_floor
             entry["n_star_lower_bound"] = bound
             entry["log10_n_star_lower_bound"] = math.log10(bound)
-            needed = math.ceil(2 * value.learning_coefficient)
             entry["why_lower_bound"] = (
                 f"λ = {value.learning_coefficient:g} needs {needed} resolved modes, but only "
                 f"{len(eigenvalues)} kernel eigenvalues lie above the "
@@ -408,7 +463,7 @@ def _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor=None) -> list
             continue
         for form in ("smooth", "staircase"):
             try:
-                crossing = crossover_n(eigenvalues, value.learning_coefficient,
+                crossing = crossover_n(spectrum, value.learning_coefficient,
                                        rank_cap=rank_cap, form=form)
                 entry[f"n_star_{form}"] = float(crossing) if crossing < mpmath.mpf(
                     "1e300") else mpmath.nstr(crossing, 6)
@@ -518,7 +573,9 @@ def render_report(summary: dict) -> str:
             if crossing.get(f"n_star_{form}") is not None:
                 lines.append(f"- The effective prediction ({form}) reaches λ = "
                              f"{crossing['learning_coefficient']:.4g} ({crossing['label']}) at "
-                             f"n* ≈ 10^{crossing[f'log10_n_star_{form}']:.2f}.")
+                             f"n* ≈ 10^{crossing[f'log10_n_star_{form}']:.2f}"
+                             + (f" (eigenvalues in {crossing['eigenvalues']})."
+                                if "eigenvalues" in crossing else "."))
             else:
                 lines.append(f"- The effective prediction ({form}) never reaches λ = "
                              f"{crossing['learning_coefficient']:.4g} ({crossing['label']}): "
