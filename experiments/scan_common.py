@@ -2,6 +2,7 @@
 tabulate and plot lambda-hat(n) across the grid."""
 
 import argparse
+import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +28,14 @@ def study_arguments(description: str, defaults: dict) -> argparse.ArgumentParser
     parser.add_argument("--warmup", type=int, default=defaults.get("warmup", 400))
     parser.add_argument("--draws", type=int, default=defaults.get("draws", 600))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--form", default=None,
+                        help="two-layer form for every run (raw, collapsed, ...; default: the "
+                             "card's)")
+    parser.add_argument("--max-tree-depth", type=int, default=8)
+    parser.add_argument("--target-accept", type=float, default=0.95)
+    parser.add_argument("--include", type=Path, nargs="+", default=[],
+                        help="finished study folders (their summary.json) to add to the "
+                             "table and figure, e.g. the flagship's")
     parser.add_argument("--workers", type=int, default=None,
                         help="local worker processes (default: half the CPUs)")
     parser.add_argument("--in-process", action="store_true",
@@ -40,7 +49,10 @@ def run_scan(arguments, overrides: list[dict]) -> list[dict]:
     fixed = dict(card=arguments.card, n_min=1.0, n_max=arguments.n_max,
                  num_rungs=arguments.num_rungs, chains=arguments.chains,
                  warmup=arguments.warmup, draws=arguments.draws, seed=arguments.seed,
-                 max_tree_depth=8, target_accept_prob=0.95, store_positions=False)
+                 max_tree_depth=arguments.max_tree_depth,
+                 target_accept_prob=arguments.target_accept, store_positions=False)
+    if arguments.form is not None:
+        overrides = [{**entry, "form": arguments.form} for entry in overrides]
     executor = ThreadPoolExecutor(max_workers=1) if arguments.in_process else None
     try:
         result = efftheory.sweep({"overrides": overrides}, out=arguments.out / "runs",
@@ -49,7 +61,15 @@ def run_scan(arguments, overrides: list[dict]) -> list[dict]:
     finally:
         if executor is not None:
             executor.shutdown()
-    return result.rows
+    return result.rows + [included_row(folder) for folder in arguments.include]
+
+
+def included_row(folder: Path) -> dict:
+    """A finished study's summary as a sweep row (its card parameters as the overrides)."""
+    summary = json.loads((Path(folder) / "summary.json").read_text())
+    parameters = dict(summary["model"]["card_metadata"].get("parameter_items", []))
+    parameters.update(summary["config"].get("overrides", {}))
+    return {**summary, "overrides": parameters, "included_from": str(folder)}
 
 
 def scan_table(rows: list[dict], label: str) -> list[dict]:
@@ -63,6 +83,13 @@ def scan_table(rows: list[dict], label: str) -> list[dict]:
             "num_params": row["model"]["num_params"],
             "p": power.get("exponent"),
             "p_standard_error": power.get("exponent_standard_error"),
+            "alpha": power.get("amplitude"),
+            "alpha_standard_error": power.get("amplitude_standard_error"),
+            "fit_reduced_chi_squared": power.get("reduced_chi_squared"),
+            "worst_rhat": max((r["rhat"] for r in row["rungs"] if r["rhat"] is not None),
+                              default=None),
+            "min_ess_bulk": min((r["ess_bulk"] for r in row["rungs"]
+                                 if r["ess_bulk"] is not None), default=None),
             "n_top": top["n"],
             "lambda_hat_top": top["learning_coefficient"],
             "lambda_hat_top_mcse": top["learning_coefficient_mcse"],
@@ -81,19 +108,22 @@ def write_scan(out: Path, rows: list[dict], label: str, title: str) -> list[dict
     table = scan_table(rows, label)
     atomic_write_json(out / "scan.json", table)
     lines = [f"# {title}", "",
-             f"| {label} | params | p ± se | n_top | λ̂(n_top) ± MCSE | λ_eff | λ_q | "
-             "geometric | failed diagnostics |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"| {label} | params | p ± se | α ± se | n_top | λ̂(n_top) ± MCSE | λ_eff | λ_q | "
+             "geometric | worst R-hat | min bulk ESS | failed diagnostics |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for entry in table:
         p = ("" if entry["p"] is None
              else f"{entry['p']:.3f} ± {entry['p_standard_error']:.3f}")
+        alpha = ("" if entry["alpha"] is None
+                 else f"{entry['alpha']:.3f} ± {entry['alpha_standard_error']:.3f}")
         geometric = "; ".join(f"{k.split(':')[0]}: {v:.4g}" for k, v in entry["geometric"].items())
         quenched = entry["lambda_quenched_top"]
         lines.append(
-            f"| {entry[label]} | {entry['num_params']} | {p} | {entry['n_top']:.3g} | "
+            f"| {entry[label]} | {entry['num_params']} | {p} | {alpha} | {entry['n_top']:.3g} | "
             f"{entry['lambda_hat_top']:.4g} ± {entry['lambda_hat_top_mcse']:.2g} | "
             f"{entry['lambda_effective_top']:.4g} | "
             f"{'' if quenched is None else f'{quenched:.4g}'} | {geometric} | "
+            f"{_format(entry['worst_rhat'], '.3f')} | {_format(entry['min_ess_bulk'], '.0f')} | "
             f"{entry['diagnostics']} |")
     atomic_write_text(out / "scan.md", "\n".join(lines) + "\n")
     figure, (curves, exponents) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
@@ -123,6 +153,10 @@ def write_scan(out: Path, rows: list[dict], label: str, title: str) -> list[dict
     atomic_save_figure(figure, out / "scan.png", dpi=130)
     plt.close(figure)
     return table
+
+
+def _format(value, spec: str) -> str:
+    return "" if value is None else format(value, spec)
 
 
 def widths_between(low: int, high: int) -> list[int]:

@@ -108,3 +108,36 @@ def test_mode_energies_sum_to_the_loss():
         loss = float(model.population_loss(position))
         assert energies.sum() == pytest.approx(loss, rel=1e-9)
         assert float(model.cutoff_energy(position, 3)) == pytest.approx(energies[:4].sum())
+
+
+@pytest.mark.parametrize("activation, bias, folded", [("tanh", False, True), ("erf", False, True),
+                                                       ("tanh", True, False),
+                                                       ("relu", False, False)])
+def test_folded_rule_gives_the_same_loss_and_kernel(activation, bias, folded):
+    # An odd activation without biases makes every integrand even in x: the rule keeps only
+    # x >= 0 with doubled weights and must give the unfolded sums to rounding.
+    network = TwoLayerNetwork(width=5, activation=activation, measure="gaussian", bias=bias)
+    rule = loss_rule(network, 64)
+    assert (rule.points.shape[0] == 32) == folded
+    nodes, log_weights = et._energies.gaussian_trapezoid(64)
+    plain = et._energies.LossRule(False, 64, jnp.asarray(nodes)[:, None],
+                                  jnp.exp(0.5 * jnp.asarray(log_weights)))
+    for seed in range(3):
+        position = network.sample_prior(jax.random.PRNGKey(seed))
+        np.testing.assert_allclose(gram_matrix(network, rule, position),
+                                   gram_matrix(network, plain, position), rtol=1e-13,
+                                   atol=1e-15)
+        np.testing.assert_allclose(et._energies.population_loss(network, rule, position),
+                                   et._energies.population_loss(network, plain, position),
+                                   rtol=1e-13)
+
+
+def test_gram_derivatives_match_plain_autodiff():
+    # The Gram matrix's custom JVP (one product in reverse mode) against autodiff of h.T @ h,
+    # first and second order.
+    hidden = jax.random.normal(jax.random.PRNGKey(3), (9, 4))
+    shipped = lambda h: jnp.sum(jnp.sin(et._energies._symmetric_gram(h)) ** 2)  # noqa: E731
+    plain = lambda h: jnp.sum(jnp.sin(h.T @ h) ** 2)  # noqa: E731
+    np.testing.assert_allclose(jax.grad(shipped)(hidden), jax.grad(plain)(hidden), rtol=1e-12)
+    np.testing.assert_allclose(jax.hessian(shipped)(hidden), jax.hessian(plain)(hidden),
+                               rtol=1e-10, atol=1e-12)

@@ -113,3 +113,43 @@ def test_benchmark_external_samplers(tmp_path):
     for row in payload["summary"]["rows"]:
         if row["method"] == "blackjax_smc":
             assert abs(row["error"]) < 0.5 * row["reference"] + 5 * row["se"]
+
+
+FLAGSHIP_GEOMETRY = ROOT / "experiments" / "flagship_geometry.py"
+RAW_VS_COLLAPSED = ROOT / "experiments" / "raw_vs_collapsed.py"
+LADDER_COMPARISON = ROOT / "experiments" / "ladder_comparison.py"
+
+
+def test_flagship_geometry_smoke(tmp_path):
+    run_script(FLAGSHIP_GEOMETRY, str(tmp_path), "--width", "4", "--n", "100", "--chains", "2",
+               "--warmup", "10", "--draws", "10", "--settings", "3:0.8", "--lanes", "3")
+    record = json.loads((tmp_path / "flagship_geometry.json").read_text())
+    gradient = record["per_gradient"]
+    # the shipped potential (folded nodes, custom Gram derivative) is the plain one
+    assert gradient["max_value_difference"] < 1e-9
+    assert gradient["max_relative_gradient_difference"] < 1e-9
+    (row,) = record["per_effective_sample"]
+    assert row["max_tree_depth"] == 3 and row["mean_leapfrog_steps"] <= 7
+    assert "gradients / ESS" in (tmp_path / "flagship_geometry.md").read_text()
+
+
+def test_raw_vs_collapsed_smoke(tmp_path):
+    run_script(RAW_VS_COLLAPSED, str(tmp_path), "--width", "2", "--n", "10", "100",
+               "--chains", "2", "--warmup", "20", "--draws", "20", "--max-tree-depth", "4")
+    record = json.loads((tmp_path / "raw_vs_collapsed.json").read_text())
+    assert [row["n"] for row in record["rows"]] == [10.0, 100.0]
+    assert record["forms"]["raw"]["num_params"] == 4
+    assert record["forms"]["collapsed"]["num_params"] == 2
+    assert (tmp_path / "raw_vs_collapsed.png").is_file()
+
+
+def test_ladder_comparison_smoke(tmp_path):
+    run_script(LADDER_COMPARISON, str(tmp_path), "--override", "width=2", "--n-max", "100",
+               "--num-rungs", "4", "--chains", "2", "--warmup", "20", "--draws", "10",
+               "--max-tree-depth", "4")
+    record = json.loads((tmp_path / "ladder_comparison.json").read_text())
+    geometric, equalized = record["runs"]
+    assert not geometric["adapt_ladder"] and equalized["adapt_ladder"]
+    assert geometric["n_ladder"][0] == equalized["n_ladder"][0] == 0.0
+    assert geometric["n_ladder"][-1] == equalized["n_ladder"][-1] == 100.0
+    assert geometric["vmapped_gradients"] > 0

@@ -240,3 +240,44 @@ def test_run_command_and_bad_settings(tmp_path):
         et.study_config("learning-zero-small", n_max=0.5)
     with pytest.raises(ValueError, match="unknown study settings"):
         et.study_config("learning-zero-small", draw=10)
+
+
+def test_flagship_preset_is_the_issue_s_cpu_study():
+    config = et.study_config("learning-zero-256")
+    ladder = config.n_ladder
+    assert ladder[0] == 0 and ladder[1] == 1.0 and ladder[-1] == 1e8 and len(ladder) >= 25
+    assert config.chains == 4 and config.overrides == {"form": "collapsed"}
+    model = et._study_guards.load_study_model(config)
+    assert isinstance(model, et.CollapsedNetworkModel) and model.network.width == 128
+    assert model.trustworthy_n >= config.n_max
+
+
+def test_crossovers_use_arbitrary_precision_where_float64_only_bounds_them():
+    from efftheory._study import GeometricValue, _crossovers
+
+    eigenvalues = np.array([1.0, 1e-4, 1e-8])  # float64 stops here (floor 1e-13)
+    precise = [1.0, 1e-4, 1e-8, 1e-16, 1e-30, 1e-60]
+    value = GeometricValue("deep", 2.5, 1, "test")
+    bound = _crossovers(eigenvalues, 6, [value], eigenvalue_floor=1e-13)
+    assert "n_star_lower_bound" in bound[0]
+    asked = []
+    exact = _crossovers(eigenvalues, 6, [value], eigenvalue_floor=1e-13,
+                        precise=lambda count: asked.append(count) or precise)
+    assert asked == [5] and "n_star_lower_bound" not in exact[0]
+    # the staircase crossing is 1/mu_(5) = 1e30, known only from the precise list
+    assert exact[0]["log10_n_star_staircase"] == pytest.approx(30.0)
+    assert "arbitrary precision" in exact[0]["eigenvalues"]
+
+
+def test_posterior_weight_size_reads_collapsed_positions():
+    from types import SimpleNamespace
+
+    import xarray as xr
+
+    from efftheory._study import _posterior_inner_weight_size
+
+    model = et.load_model("learning-zero-small", form="collapsed", width=3, n_max=10.0)
+    positions = np.array([[[[1.0, -2.0, 3.0]], [[-1.0, 2.0, -3.0]]]])  # chain, draw, rung
+    posterior = xr.Dataset({"position": (("chain", "draw", "rung", "param"), positions)})
+    result = SimpleNamespace(inference_data=SimpleNamespace(posterior=posterior))
+    np.testing.assert_allclose(_posterior_inner_weight_size(model, result), [2.0])
