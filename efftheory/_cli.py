@@ -89,7 +89,8 @@ def _run(arguments) -> int:
     power = summary["fits"].get("log_power")
     if power:
         print(f"lambda-hat ~ alpha (log n)^p: p = {power['exponent']:.3f} ± "
-              f"{power['exponent_standard_error']:.3f}")
+              f"{power['exponent_standard_error']:.2g} (reduced chi^2 "
+              f"{power['reduced_chi_squared']:.3g})")
     for message in summary["diagnostics"]:
         print(f"diagnostic: {message}")
     print(f"wrote {out}/: report.md, summary.json, summary.csv, spectrum.png, "

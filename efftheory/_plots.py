@@ -125,7 +125,9 @@ def plot_learning_coefficient(summary):
         fitted = power["amplitude"] * np.log(grid) ** power["exponent"]
         axis.plot(np.log(grid), fitted, color="tab:orange", ls="--",
                   label=rf"fit $\alpha(\log n)^p$, $p = {power['exponent']:.2f} \pm "
-                        rf"{power['exponent_standard_error']:.2f}$")
+                        rf"{power['exponent_standard_error']:.1g}$"
+                        + (f" (reduced $\\chi^2$ = {power['reduced_chi_squared']:.3g})"
+                           if power["reduced_chi_squared"] > 3 else ""))
     colors = iter(["tab:red", "tab:purple", "tab:green", "tab:brown"])
     for value in summary["geometric"]:
         axis.axhline(value["learning_coefficient"], color=next(colors), ls=":", lw=1.2,

@@ -392,7 +392,23 @@ def _fits(n, lam, lam_se, fit_n_min) -> dict:
         multiplicity = fit_multiplicity(n[usable], lam[usable], lam_se[usable])
         fits["multiplicity"] = {key: float(value)
                                 for key, value in multiplicity._asdict().items()}
+        fits["local_exponent"] = _local_exponents(n[usable], lam[usable], lam_se[usable])
     return fits
+
+
+def _local_exponents(n, lam, lam_se) -> list[dict]:
+    r"""$p(n) = d\log\hat\lambda / d\log\log n$ between neighbouring rungs (at their
+    geometric mean), with its error from the two MCSEs: the exponent a pure
+    $lpha(\log n)^p$ law would give everywhere, read locally."""
+    log_log, log_lam = np.log(np.log(n)), np.log(lam)
+    relative = lam_se / lam
+    out = []
+    for i in range(len(n) - 1):
+        step = log_log[i + 1] - log_log[i]
+        out.append({"n": float(math.sqrt(n[i] * n[i + 1])),
+                    "exponent": float((log_lam[i + 1] - log_lam[i]) / step),
+                    "standard_error": float(math.hypot(relative[i], relative[i + 1]) / step)})
+    return out
 
 
 def _precise_eigenvalues(model, needed: int):
@@ -547,9 +563,18 @@ def render_report(summary: dict) -> str:
         power = fits["log_power"]
         lines.append(f"- λ̂(n) ≈ α (log n)^p over {fits['num_rungs']} rungs with n in "
                      f"[{fits['n_range'][0]:.3g}, {fits['n_range'][1]:.3g}]: "
-                     f"**p = {power['exponent']:.3f} ± {power['exponent_standard_error']:.3f}**, "
+                     f"**p = {power['exponent']:.3f} ± {power['exponent_standard_error']:.2g}**, "
                      f"α = {power['amplitude']:.4g} ± {power['amplitude_standard_error']:.2g} "
                      f"(reduced χ² = {power['reduced_chi_squared']:.2f}).")
+        local = fits.get("local_exponent") or []
+        if power["reduced_chi_squared"] > 3 and len(local) >= 2:
+            first, last = local[0], local[-1]
+            lines.append(
+                f"  The law does not describe these rungs within their errors (reduced χ² ≫ 1):"
+                f" the local exponent d log λ̂ / d log log n runs from {first['exponent']:.2f} "
+                f"± {first['standard_error']:.2f} near n = {first['n']:.3g} to "
+                f"{last['exponent']:.2f} ± {last['standard_error']:.2f} near n = "
+                f"{last['n']:.3g} (`fits.local_exponent` in summary.json).")
         multiplicity = fits["multiplicity"]
         lines.append(f"- λ̂(n) ≈ λ − (m − 1)/log n: λ = {multiplicity['learning_coefficient']:.3f}"
                      f" ± {multiplicity['learning_coefficient_standard_error']:.3f}, m = "

@@ -64,7 +64,7 @@ def test_study_numbers_come_from_the_run(study):
         assert row["quenched_prior_average"] <= row["effective_learning_coefficient"] + 1e-12
     report = (out / "report.md").read_text()
     power = summary["fits"]["log_power"]
-    assert f"p = {power['exponent']:.3f} ± {power['exponent_standard_error']:.3f}" in report
+    assert f"p = {power['exponent']:.3f} ± {power['exponent_standard_error']:.2g}" in report
     # Width 2: global RLCT (H + i^2 + i)/(4i + 2) = 4/6 and generic stratum H/2 = 1.
     values = sorted(value["learning_coefficient"] for value in summary["geometric"])
     assert values == pytest.approx([2 / 3, 1.0])
