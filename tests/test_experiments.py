@@ -73,6 +73,7 @@ def test_validation_resume_refuses_other_settings(tmp_path):
     assert module.load_finished(tmp_path / "empty", settings) == {}
 
 
+@pytest.mark.slow  # a smoke run; kept out of the default suite for CI's time budget
 def test_benchmark_efftheory_methods(tmp_path):
     run_script(BENCHMARK, str(tmp_path), *TINY_BENCHMARK, "--methods", "replica_exchange",
                "independent", "single_rung", "reference")
@@ -120,6 +121,7 @@ RAW_VS_COLLAPSED = ROOT / "experiments" / "raw_vs_collapsed.py"
 LADDER_COMPARISON = ROOT / "experiments" / "ladder_comparison.py"
 
 
+@pytest.mark.slow  # a smoke run; kept out of the default suite for CI's time budget
 def test_flagship_geometry_smoke(tmp_path):
     run_script(FLAGSHIP_GEOMETRY, str(tmp_path), "--width", "4", "--n", "100", "--chains", "2",
                "--warmup", "10", "--draws", "10", "--settings", "3:0.8", "--lanes", "3")
@@ -143,6 +145,7 @@ def test_raw_vs_collapsed_smoke(tmp_path):
     assert (tmp_path / "raw_vs_collapsed.png").is_file()
 
 
+@pytest.mark.slow  # a smoke run; kept out of the default suite for CI's time budget
 def test_ladder_comparison_smoke(tmp_path):
     run_script(LADDER_COMPARISON, str(tmp_path), "--override", "width=2", "--n-max", "100",
                "--num-rungs", "4", "--chains", "2", "--warmup", "20", "--draws", "10",

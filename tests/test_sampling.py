@@ -448,6 +448,7 @@ def test_no_device_assumptions():
     assert "numpy as np" not in tempering and "device_get" not in tempering
 
 
+@pytest.mark.slow  # a smoke run; kept out of the default suite for CI's time budget
 def test_benchmark_script_smoke(tmp_path):
     script = Path(__file__).parents[1] / "experiments" / "benchmark_tempering.py"
     completed = subprocess.run(

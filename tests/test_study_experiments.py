@@ -14,8 +14,9 @@ TINY = ["--n-max", "100", "--num-rungs", "3", "--chains", "2", "--warmup", "30",
 
 @pytest.mark.parametrize("script, grid, label, expected", [
     ("width_scan.py", ["--widths", "1", "2"], "width", [1, 2]),
-    ("activation_comparison.py", ["--activations", "tanh", "relu", "--width", "2"],
-     "activation", ["tanh", "relu"]),
+    # the same scan code as the width scan: slow, for CI's time budget
+    pytest.param("activation_comparison.py", ["--activations", "tanh", "relu", "--width", "2"],
+                 "activation", ["tanh", "relu"], marks=pytest.mark.slow),
 ])
 def test_scan_script_smoke(tmp_path, script, grid, label, expected):
     completed = subprocess.run([sys.executable, str(EXPERIMENTS / script), str(tmp_path),
