@@ -108,18 +108,19 @@ def write_scan(out: Path, rows: list[dict], label: str, title: str) -> list[dict
     table = scan_table(rows, label)
     atomic_write_json(out / "scan.json", table)
     lines = [f"# {title}", "",
-             f"| {label} | params | p ± se | α ± se | n_top | λ̂(n_top) ± MCSE | λ_eff | λ_q | "
-             "geometric | worst R-hat | min bulk ESS | failed diagnostics |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"| {label} | params | p ± se | α ± se | reduced χ² | n_top | λ̂(n_top) ± MCSE | "
+             "λ_eff | λ_q | geometric | worst R-hat | min bulk ESS | failed diagnostics |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for entry in table:
         p = ("" if entry["p"] is None
-             else f"{entry['p']:.3f} ± {entry['p_standard_error']:.3f}")
+             else f"{entry['p']:.3f} ± {entry['p_standard_error']:.2g}")
         alpha = ("" if entry["alpha"] is None
-                 else f"{entry['alpha']:.3f} ± {entry['alpha_standard_error']:.3f}")
+                 else f"{entry['alpha']:.3f} ± {entry['alpha_standard_error']:.2g}")
         geometric = "; ".join(f"{k.split(':')[0]}: {v:.4g}" for k, v in entry["geometric"].items())
         quenched = entry["lambda_quenched_top"]
         lines.append(
-            f"| {entry[label]} | {entry['num_params']} | {p} | {alpha} | {entry['n_top']:.3g} | "
+            f"| {entry[label]} | {entry['num_params']} | {p} | {alpha} | "
+            f"{_format(entry['fit_reduced_chi_squared'], '.3g')} | {entry['n_top']:.3g} | "
             f"{entry['lambda_hat_top']:.4g} ± {entry['lambda_hat_top_mcse']:.2g} | "
             f"{entry['lambda_effective_top']:.4g} | "
             f"{'' if quenched is None else f'{quenched:.4g}'} | {geometric} | "
