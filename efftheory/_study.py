@@ -399,7 +399,7 @@ def _fits(n, lam, lam_se, fit_n_min) -> dict:
 def _local_exponents(n, lam, lam_se) -> list[dict]:
     r"""$p(n) = d\log\hat\lambda / d\log\log n$ between neighbouring rungs (at their
     geometric mean), with its error from the two MCSEs: the exponent a pure
-    $lpha(\log n)^p$ law would give everywhere, read locally."""
+    $\alpha(\log n)^p$ law would give everywhere, read locally."""
     log_log, log_lam = np.log(np.log(n)), np.log(lam)
     relative = lam_se / lam
     out = []
@@ -572,8 +572,8 @@ def render_report(summary: dict) -> str:
             lines.append(
                 f"  The law does not describe these rungs within their errors (reduced χ² ≫ 1):"
                 f" the local exponent d log λ̂ / d log log n runs from {first['exponent']:.2f} "
-                f"± {first['standard_error']:.2f} near n = {first['n']:.3g} to "
-                f"{last['exponent']:.2f} ± {last['standard_error']:.2f} near n = "
+                f"± {first['standard_error']:.2g} near n = {first['n']:.3g} to "
+                f"{last['exponent']:.2f} ± {last['standard_error']:.2g} near n = "
                 f"{last['n']:.3g} (`fits.local_exponent` in summary.json).")
         multiplicity = fits["multiplicity"]
         lines.append(f"- λ̂(n) ≈ λ − (m − 1)/log n: λ = {multiplicity['learning_coefficient']:.3f}"

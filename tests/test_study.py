@@ -281,3 +281,13 @@ def test_posterior_weight_size_reads_collapsed_positions():
     posterior = xr.Dataset({"position": (("chain", "draw", "rung", "param"), positions)})
     result = SimpleNamespace(inference_data=SimpleNamespace(posterior=posterior))
     np.testing.assert_allclose(_posterior_inner_weight_size(model, result), [2.0])
+
+
+def test_local_exponent_of_a_pure_power_law_is_its_power():
+    from efftheory._study import _local_exponents
+
+    n = np.geomspace(10.0, 1e8, 8)
+    lam = 0.5 * np.log(n) ** 1.7
+    local = _local_exponents(n, lam, 0.01 * lam)
+    np.testing.assert_allclose([row["exponent"] for row in local], 1.7, rtol=1e-12)
+    assert all(row["standard_error"] > 0 for row in local)
