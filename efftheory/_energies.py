@@ -38,6 +38,21 @@ measured $\Delta G$ includes float64 rounding of $G$, so this is also where the
 arithmetic stops resolving the small kernel eigenvalues. It is capped where the posterior
 width of the readout, $(n\mu_1)^{-1/2}$, falls to $10^3$ ulps of its prior scale (float64
 positions stop resolving the posterior there).
+
+**Factored kernels** (``factored=True``: the collapsed form with $T_n$ computed by QR of
+$[\sqrt{ns_a^2}\,\Phi; I]$, $G = \Phi^\top\Phi$, `efftheory._linalg.factored_half_logdet`).
+Forming $G$ rounds each entry by $\epsilon\|G\|$, which sets the floor above for
+unresolved directions at $n\epsilon\|G\|$ each. The factored route never forms $G$:
+$v_j^\top\Delta G v_j = \|\Phi_Q v_j\|^2 - \|\Phi_{2Q} v_j\|^2$ with $v_j$ from the SVD
+of $\Phi_{2Q}$, and the rounding of the QR route is bounded to first order
+(Householder QR is column-wise backward stable, Higham 2002, Thm. 19.4; $\delta\log\det =
+2\operatorname{tr}(Q^\top\delta M R^{-1})$ with $\|R^{-1}\|_F^2 = \sum_j(1+c\mu_j)^{-1}$) by
+
+$$\varepsilon_{\rm round}(n) = \epsilon\sqrt{H}\,\big(c\|\Phi\|_F^2 + H\big)^{1/2}
+  \Big(\sum_j\frac{1}{1 + c\mu_j}\Big)^{1/2}, \qquad c = ns_a^2,$$
+
+added to $\varepsilon(n)$: it grows like $\sqrt n$ rather than $n$ (a test checks it
+against the same determinant in 60-digit arithmetic).
 """
 
 import math
@@ -240,11 +255,20 @@ def gram_matrix(network: TwoLayerNetwork, rule: LossRule, position: Position,
                 target: TargetNetwork | None = None) -> Float[Array, "units units"]:
     r"""$G_{ij} = E_q[\sigma(w_i\cdot x + b_i)\sigma(w_j\cdot x + b_j)]$ (readouts ignored;
     with a `target`, over the student's and the teacher's units together)."""
-    units = _signed_units(network, position, target)
     if rule.mehler:
-        return _mehler_gram(network, rule, units)
+        return _mehler_gram(network, rule, _signed_units(network, position, target))
+    return _symmetric_gram(gram_factor(network, rule, position, target))
+
+
+def gram_factor(network: TwoLayerNetwork, rule: LossRule, position: Position,
+                target: TargetNetwork | None = None) -> Float[Array, "nodes units"]:
+    r"""$\Phi_{qi} = \sqrt{\omega_q}\,\sigma(w_i\cdot x_q + b_i)$, so that $G = \Phi^	op\Phi$
+    (not for the Mehler form, whose kernel is not a sum over nodes)."""
+    if rule.mehler:
+        raise ValueError("the Mehler form's kernel has no node factor; use gram_matrix.")
+    units = _signed_units(network, position, target)
     hidden = network.activation.function(rule.points @ units.weights.T + units.biases)
-    return _symmetric_gram(hidden * rule.root_weights[:, None])
+    return hidden * rule.root_weights[:, None]
 
 
 @jax.custom_jvp
@@ -358,22 +382,33 @@ def test_draws(network: TwoLayerNetwork, key: Key, num_draws: int = 16):
     return jax.vmap(network.sample_prior)(jax.random.split(key, count))
 
 
-def _grams_at_draws(network, num_nodes, draws, target) -> np.ndarray:
+def _grams_at_draws(network, num_nodes, draws, target, factored: bool = False) -> np.ndarray:
+    r"""$G$ at each draw, or its node factor $\Phi$ (`gram_factor`) when `factored`."""
     rule = loss_rule(network, num_nodes, target)
-    grams = jax.vmap(lambda p: gram_matrix(network, rule, p, target))(draws)
-    return np.asarray(grams)
+    kernel = gram_factor if factored else gram_matrix
+    return np.asarray(jax.vmap(lambda p: kernel(network, rule, p, target))(draws))
 
 
 class _KernelChange(NamedTuple):
-    r"""Per draw: eigenvalues $\mu_j$ of $G_{2Q}$ and $|v_j^\top(G_Q - G_{2Q})v_j|$."""
+    r"""Per draw: eigenvalues $\mu_j$ of $G_{2Q}$ and $|v_j^\top(G_Q - G_{2Q})v_j|$; for
+    factored kernels also $\|\Phi\|_F^2$ (the QR route's rounding, module docstring)."""
 
     eigenvalues: np.ndarray
     change: np.ndarray
+    factor_norms: np.ndarray | None = None
 
 
-def _kernel_change(coarse: np.ndarray, fine: np.ndarray) -> _KernelChange:
+def _kernel_change(coarse: np.ndarray, fine: np.ndarray, factored: bool = False
+                   ) -> _KernelChange:
     # On the host: a batched LAPACK call inside XLA can deadlock a small CPU thread pool
     # (see efftheory._linalg).
+    if factored:
+        # v_j^T G v_j = |Phi v_j|^2 from the factors: G is never formed, so the change is
+        # not buried under the rounding of forming it.
+        _, singular, transposed = np.linalg.svd(fine, full_matrices=False)
+        vectors = np.swapaxes(transposed, -1, -2)
+        change = np.abs(np.sum((coarse @ vectors)**2, -2) - np.sum((fine @ vectors)**2, -2))
+        return _KernelChange(singular**2, change, np.sum(fine**2, axis=(-2, -1)))
     eigenvalues, vectors = np.linalg.eigh(fine)
     change = np.abs(np.einsum("dij,dik,dkj->dj", vectors, coarse - fine, vectors))
     return _KernelChange(np.clip(eigenvalues, 0.0, None), change)
@@ -392,7 +427,19 @@ def _worst_error(kernel: _KernelChange, readout_variance: float, n) -> np.ndarra
     scaled = n[:, None, None] * readout_variance
     errors = 0.5 * np.sum(scaled * kernel.change[None]
                           / (1.0 + scaled * kernel.eigenvalues[None]), -1)
+    if kernel.factor_norms is not None:
+        errors = errors + _qr_rounding(kernel, scaled)
     return errors.max(axis=1)
+
+
+def _qr_rounding(kernel: _KernelChange, scaled: np.ndarray) -> np.ndarray:
+    r"""$\epsilon\sqrt{H}\,(c\|\Phi\|_F^2 + H)^{1/2}\,(\sum_j (1 + c\mu_j)^{-1})^{1/2}$,
+    $c = ns_a^2$: the first-order rounding of $T_n$ by QR of $[\sqrt c\Phi; I]$ (module
+    docstring)."""
+    dim = kernel.eigenvalues.shape[-1]
+    unresolved = np.sum(1.0 / (1.0 + scaled * kernel.eigenvalues[None]), -1)
+    stacked = scaled[..., 0] * kernel.factor_norms[None] + dim
+    return np.finfo(np.float64).eps * np.sqrt(dim * stacked * unresolved)
 
 
 def _trustworthy_n(kernel: _KernelChange, readout_variance, margin, tolerance) -> float:
@@ -424,13 +471,17 @@ def _position_resolution_limit(kernel: _KernelChange, readout_variance: float) -
 
 def assess_num_nodes(network: TwoLayerNetwork, num_nodes: int, n_max: float, draws,
                      target: TargetNetwork | None = None, *, margin: float = 10.0,
-                     coarse: np.ndarray | None = None, fine: np.ndarray | None = None
-                     ) -> QuadratureChoice:
-    """The `QuadratureChoice` for `num_nodes` nodes, stated from `draws` (prior draws)."""
-    coarse = _grams_at_draws(network, num_nodes, draws, target) if coarse is None else coarse
-    fine = _grams_at_draws(network, 2 * num_nodes, draws, target) if fine is None else fine
+                     coarse: np.ndarray | None = None, fine: np.ndarray | None = None,
+                     factored: bool = False) -> QuadratureChoice:
+    """The `QuadratureChoice` for `num_nodes` nodes, stated from `draws` (prior draws);
+    `factored`: for a collapsed energy computed by QR of the node factor (module
+    docstring), with `coarse`/`fine` the factors instead of the kernels."""
+    if coarse is None:
+        coarse = _grams_at_draws(network, num_nodes, draws, target, factored)
+    if fine is None:
+        fine = _grams_at_draws(network, 2 * num_nodes, draws, target, factored)
     variance = network.readout_variance
-    kernel = _kernel_change(coarse, fine)
+    kernel = _kernel_change(coarse, fine, factored)
     error = margin * float(_worst_error(kernel, variance, n_max)[0])
     mehler = network.measure.input_dim > 1 and isinstance(network.measure, GaussianMeasure)
     trustworthy = min(_trustworthy_n(kernel, variance, margin, ENERGY_TOLERANCE),
@@ -442,25 +493,32 @@ def assess_num_nodes(network: TwoLayerNetwork, num_nodes: int, n_max: float, dra
 def choose_num_nodes(network: TwoLayerNetwork, n_max: float, *,
                      target: TargetNetwork | None = None, key: Key | None = None,
                      num_draws: int = 16, margin: float = 10.0, start: int = 16,
-                     max_nodes: int = DEFAULT_MAX_NODES) -> QuadratureChoice:
+                     max_nodes: int = DEFAULT_MAX_NODES, factored: bool = False
+                     ) -> QuadratureChoice:
     r"""The smallest $Q = \text{start}\cdot 2^j$ whose stated error $\varepsilon(n_{max})$
     of the tempered energy is below $10^{-3}$ (module docstring).
 
     $\varepsilon$ is measured from $G_Q - G_{2Q}$ at `num_draws` prior draws (fixed `key`,
     default ``PRNGKey(0)``; more for narrow networks, so that at least 512 units reach
     into the prior's tail, where the rule converges slowest), and stated with a safety
-    ``margin``. Raises `QuadratureError`
-    (naming what to change) if even ``max_nodes`` does not suffice.
+    ``margin``. With `factored`, the error is that of the collapsed energy computed by QR
+    of the node factor (`efftheory._linalg.factored_half_logdet`; module docstring).
+    Raises `QuadratureError` (naming what to change) if even ``max_nodes`` does not
+    suffice.
     """
     n_max = validate_n_max(n_max)
     key = jax.random.PRNGKey(0) if key is None else key
     draws = test_draws(network, key, num_draws)
     num_nodes = int(start)
-    coarse = _grams_at_draws(network, num_nodes, draws, target)
+    if factored and network.measure.input_dim > 1 and isinstance(network.measure,
+                                                                  GaussianMeasure):
+        raise ValueError("factored=True needs a kernel that is a sum over nodes; the Mehler "
+                         "form (Gaussian input in more than one dimension) is not.")
+    coarse = _grams_at_draws(network, num_nodes, draws, target, factored)
     while True:
-        fine = _grams_at_draws(network, 2 * num_nodes, draws, target)
+        fine = _grams_at_draws(network, 2 * num_nodes, draws, target, factored)
         choice = assess_num_nodes(network, num_nodes, n_max, draws, target, margin=margin,
-                                  coarse=coarse, fine=fine)
+                                  coarse=coarse, fine=fine, factored=factored)
         if choice.error_estimate <= choice.tolerance:
             return choice
         if 2 * num_nodes > max_nodes:

@@ -135,6 +135,7 @@ def test_flagship_geometry_smoke(tmp_path):
     assert "gradients / ESS" in (tmp_path / "flagship_geometry.md").read_text()
 
 
+@pytest.mark.slow  # CI's time budget; the script's results are committed in docs/results
 def test_raw_vs_collapsed_smoke(tmp_path):
     run_script(RAW_VS_COLLAPSED, str(tmp_path), "--width", "2", "--n", "10", "100",
                "--chains", "2", "--warmup", "20", "--draws", "20", "--max-tree-depth", "4")
@@ -156,3 +157,17 @@ def test_ladder_comparison_smoke(tmp_path):
     assert geometric["n_ladder"][0] == equalized["n_ladder"][0] == 0.0
     assert geometric["n_ladder"][-1] == equalized["n_ladder"][-1] == 100.0
     assert geometric["vmapped_gradients"] > 0
+
+
+COLLAPSED_FACTORIZATION = ROOT / "experiments" / "collapsed_factorization.py"
+
+
+def test_collapsed_factorization_smoke(tmp_path):
+    run_script(COLLAPSED_FACTORIZATION, str(tmp_path), "--card", "learning-zero-small",
+               "--width", "4", "--nodes", "128", "--lanes", "3", "--n-max", "1e6")
+    record = json.loads((tmp_path / "collapsed_factorization.json").read_text())
+    (row,) = record["trustworthy_n"]
+    # QR of the factor is trusted at least as far as Cholesky of the formed kernel
+    assert row["qr"] >= row["cholesky"] > 0
+    assert record["max_integrand_difference"] < 1e-8
+    assert set(record["ms_per_gradient"]) == {"cholesky", "qr"}

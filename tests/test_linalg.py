@@ -6,9 +6,12 @@ import textwrap
 
 import jax
 import jax.numpy as jnp
+import mpmath
 import numpy as np
+import pytest
 
-from efftheory._linalg import spd_logdet, spd_logdet_and_inverse
+from efftheory._energies import _kernel_change, _qr_rounding
+from efftheory._linalg import factored_half_logdet, spd_logdet, spd_logdet_and_inverse
 
 
 def _spd_batch(size, dim, seed=0):
@@ -52,6 +55,51 @@ _REPRODUCTION = textwrap.dedent("""
             assert result.learning_coefficient.shape == (3,)
             print("finished", width, repeat, flush=True)
 """)
+
+
+def _graded_factor(rows=16, dim=8, seed=2):
+    # A factor whose singular values fall from 1 to 1e-14, like a kernel's spectrum.
+    rng = np.random.default_rng(seed)
+    left, _ = np.linalg.qr(rng.normal(size=(rows, dim)))
+    right, _ = np.linalg.qr(rng.normal(size=(dim, dim)))
+    return left @ np.diag(np.logspace(0, -14, dim)) @ right.T
+
+
+@pytest.mark.parametrize("scale", [0.0, 0.7, 25.0])
+def test_factored_logdet_matches_cholesky_and_its_derivatives(scale):
+    factors = jnp.asarray(np.random.default_rng(3).normal(size=(3, 10, 4)))
+
+    def by_cholesky(factor, c):
+        return 0.5 * spd_logdet(jnp.eye(4) + c * factor.T @ factor)
+
+    np.testing.assert_allclose(
+        jax.vmap(factored_half_logdet, (0, None))(factors, scale),
+        jax.vmap(by_cholesky, (0, None))(factors, scale), rtol=1e-13, atol=1e-15)
+    by_factor = jax.jit(jax.vmap(jax.grad(factored_half_logdet), (0, None)))(factors, scale)
+    expected = jax.vmap(jax.grad(by_cholesky), (0, None))(factors, scale)
+    np.testing.assert_allclose(by_factor, expected, atol=1e-12)
+    by_scale = jax.grad(factored_half_logdet, argnums=1)(factors[0], scale)
+    expected = jax.grad(by_cholesky, argnums=1)(factors[0], scale)
+    assert float(by_scale) == pytest.approx(float(expected), rel=1e-12)
+
+
+def test_factored_logdet_keeps_unresolved_directions_where_cholesky_loses_them():
+    # Against the same determinant in 60 digits (the float64 factor taken as exact): QR of
+    # [sqrt(c) F; I] stays within its stated first-order rounding bound at c = 1e14, where
+    # Cholesky of the formed I + cF'F is off by orders of magnitude more.
+    factor = _graded_factor()
+    scale = 1e14
+    with mpmath.workdps(60):
+        exact_matrix = mpmath.eye(factor.shape[1]) + mpmath.mpf(scale) * (
+            mpmath.matrix(factor.tolist()).T * mpmath.matrix(factor.tolist()))
+        exact = float(mpmath.log(mpmath.det(exact_matrix)) / 2)
+    by_qr = float(factored_half_logdet(jnp.asarray(factor), scale))
+    formed = jnp.eye(factor.shape[1]) + scale * jnp.asarray(factor).T @ jnp.asarray(factor)
+    by_cholesky = float(0.5 * spd_logdet(formed))
+    kernel = _kernel_change(factor[None], factor[None], factored=True)
+    bound = float(_qr_rounding(kernel, np.array([[[scale]]]))[0, 0])
+    assert abs(by_qr - exact) <= bound
+    assert abs(by_cholesky - exact) > 100 * abs(by_qr - exact)
 
 
 def test_collapsed_wide_ladder_does_not_hang():

@@ -112,8 +112,13 @@ def test_every_potential_is_finite_and_differentiable_under_jit():
                 assert np.all(np.isfinite(np.asarray(gradient))), type(model).__name__
 
 
-def test_collapsed_interface_is_consistent():
-    model = CollapsedNetworkModel(TwoLayerNetwork(3, "tanh"), n_max=1e4)
+@pytest.mark.parametrize(("width", "n_max", "factored"), [(3, 1e4, False), (16, 1e14, True)])
+def test_collapsed_interface_is_consistent(width, n_max, factored):
+    # Cholesky of the formed kernel up to where it is accurate, QR of its factor beyond
+    # (at width 16 most kernel directions are still unresolved at 1e14).
+    model = CollapsedNetworkModel(TwoLayerNetwork(width, "tanh"), n_max=n_max)
+    assert model.factored is factored
+    assert model.trustworthy_n >= n_max
     assert not model.linear_in_inverse_temperature
     position = model.sample_prior(jax.random.PRNGKey(4))
     n = jnp.float64(250.0)
