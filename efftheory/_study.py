@@ -181,6 +181,21 @@ def _kernel_eigenvalues(model, kmax: int | None):
     return eigenvalues, network.width, floor
 
 
+def _spectrum_for_ladder(model, eigenvalues, floor, rank_cap, n_max: float):
+    """The float64 spectrum, or the arbitrary-precision one (`_precise_eigenvalues`) where
+    the ladder's top rung resolves eigenvalues below the float64 floor (n_max * floor >
+    1e-3): there the float64 spectrum would stop λ_eff from growing. Returns the spectrum
+    and its floor (None once the rank cap's worth of eigenvalues is known)."""
+    if eigenvalues is None or floor is None or n_max * floor <= 1e-3:
+        return eigenvalues, floor
+    needed = rank_cap if rank_cap is not None else 2 * len(eigenvalues)
+    precise = _precise_eigenvalues(model, needed)
+    if precise is None or len(precise) <= len(eigenvalues):
+        return eigenvalues, floor
+    values = np.sort(np.asarray([float(value) for value in precise]))[::-1]
+    return values, (None if rank_cap is not None and len(values) >= rank_cap else values[-1])
+
+
 QUENCHED_DRAWS = 2000
 
 
@@ -192,17 +207,23 @@ def _quenched_prior_average(model, n: np.ndarray, *, seed: int):
     """
     import jax
 
-    from ._energies import gram_matrix
+    from ._energies import gram_factor, gram_matrix
 
     network, rule = getattr(model, "network", None), getattr(model, "rule", None)
     if network is None or rule is None or not hasattr(network, "readout_variance"):
         return None, None
     keys = jax.random.split(jax.random.PRNGKey(seed), QUENCHED_DRAWS)
     positions = jax.vmap(network.sample_prior)(keys)
-    grams = jax.vmap(lambda position: gram_matrix(network, rule, position))(positions)
     # On the host: a batched LAPACK call under XLA can deadlock a small CPU thread pool
-    # (see efftheory._linalg).
-    eigenvalues = np.clip(np.linalg.eigvalsh(np.asarray(grams)), 0.0, None)
+    # (see efftheory._linalg). Where G = Phi'Phi, its eigenvalues are the squared singular
+    # values of Phi: forming G would bury those below eps * mu_1 in rounding, which large
+    # n resolves.
+    if rule.mehler:
+        grams = jax.vmap(lambda position: gram_matrix(network, rule, position))(positions)
+        eigenvalues = np.clip(np.linalg.eigvalsh(np.asarray(grams)), 0.0, None)
+    else:
+        factors = jax.vmap(lambda position: gram_factor(network, rule, position))(positions)
+        eigenvalues = np.linalg.svd(np.asarray(factors), compute_uv=False)**2
     scaled = network.readout_variance * eigenvalues  # (draws, width)
     values = 0.5 * np.sum(n[:, None, None] * scaled / (1.0 + n[:, None, None] * scaled), -1)
     return values.mean(axis=1), values.std(axis=1, ddof=1) / math.sqrt(QUENCHED_DRAWS)
@@ -254,6 +275,10 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     out = _results_folder.check_output_folder(out)
     model = load_study_model(config)
     eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
+    float64_count = None if eigenvalues is None else len(eigenvalues)
+    eigenvalues, floor = _spectrum_for_ladder(model, eigenvalues, floor, rank_cap,
+                                              config.n_max)
+    precise_spectrum = eigenvalues is not None and len(eigenvalues) != float64_count
     geometric = _geometric_values(model)
 
     checkpoint = out / "checkpoint"
@@ -279,6 +304,8 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     quenched = _quenched_prior_average(model, np.asarray(result.n_ladder), seed=config.seed)
     summary = summarize(config, model, result, eigenvalues, rank_cap, geometric, quenched,
                         eigenvalue_floor=floor)
+    summary["kernel_eigenvalues_source"] = ("arbitrary precision" if precise_spectrum
+                                            else "float64")
     sizes = _posterior_inner_weight_size(model, result)
     if sizes is not None:
         for row, size in zip(summary["rungs"], sizes, strict=True):
@@ -345,7 +372,8 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
         "model": {"card": config.card, "num_params": int(model.num_params),
                   "card_metadata": _jsonable_card(card),
                   "trustworthy_n": _finite(model.trustworthy_n),
-                  "quadrature_nodes": _quadrature_nodes(model)},
+                  "quadrature_nodes": _quadrature_nodes(model),
+                  "factored": bool(getattr(model, "factored", False))},
         "rank_cap": rank_cap,
         "kernel_eigenvalues": None if eigenvalues is None else [float(v) for v in eigenvalues],
         "kernel_eigenvalue_floor": eigenvalue_floor,
@@ -555,7 +583,10 @@ def render_report(summary: dict) -> str:
         lines.append(f"Trustworthy up to n = {trustworthy:.3g}"
                      + (f" ({nodes} quadrature nodes)" if nodes else "")
                      + ": beyond it quadrature and float64 rounding of the kernel change the "
-                     "tempered energy by more than 1e-3 where the posterior lives.")
+                     "tempered energy by more than 1e-3 where the posterior lives"
+                     + ("; the collapsed energy comes from QR of the kernel's node factor, "
+                        "which never forms the kernel (its rounding grows like √n, not n)."
+                        if summary["model"].get("factored") else "."))
     lines += _diagnostics_section(summary)
     lines += ["", "## Fitted laws", ""]
     fits = summary["fits"]
@@ -584,6 +615,10 @@ def render_report(summary: dict) -> str:
     else:
         lines.append("- Too few rungs with n ≥ fit_n_min and positive λ̂ to fit a law.")
     lines += ["", "## Geometric values and crossovers", ""]
+    if summary.get("kernel_eigenvalues_source") == "arbitrary precision":
+        lines += ["Kernel eigenvalues, effective prediction and crossovers from arbitrary "
+                  "precision (efftheory.theory.kernel_eigenvalues): the top rung resolves "
+                  "eigenvalues below the float64 floor.", ""]
     for value in summary["geometric"]:
         lines.append(f"- {value['label']}: λ = {value['learning_coefficient']:.4g}, "
                      f"m = {value['multiplicity']} ({value['source']}).")

@@ -269,6 +269,25 @@ def test_crossovers_use_arbitrary_precision_where_float64_only_bounds_them():
     assert "arbitrary precision" in exact[0]["eigenvalues"]
 
 
+def test_effective_columns_use_arbitrary_precision_where_the_top_rung_needs_it():
+    # Below n_max * floor = 1e-3 the float64 spectrum stands; above it the precise one
+    # replaces it, else lambda_eff would stop growing at the float64 floor.
+    from efftheory._study import _kernel_eigenvalues, _spectrum_for_ladder
+
+    model = et.load_model("learning-zero-small", form="collapsed", width=16, n_max=1e4)
+    eigenvalues, cap, floor = _kernel_eigenvalues(model, None)
+    assert floor is not None and len(eigenvalues) < cap
+    kept, kept_floor = _spectrum_for_ladder(model, eigenvalues, floor, cap, 1e-4 / floor)
+    assert kept is eigenvalues and kept_floor == floor
+    precise, precise_floor = _spectrum_for_ladder(model, eigenvalues, floor, cap, 1e3 / floor)
+    assert len(precise) >= cap and precise_floor is None
+    assert np.all(np.diff(precise) <= 0)
+    # the same spectrum: the top eigenvalue agrees, the next ones within the float64 mode
+    # basis's truncation error (0.3 % at mu_3 here, growing towards its floor; docs/study.md)
+    assert precise[0] == pytest.approx(eigenvalues[0], rel=1e-6)
+    np.testing.assert_allclose(precise[1:3], eigenvalues[1:3], rtol=1e-2)
+
+
 def test_posterior_weight_size_reads_collapsed_positions():
     from types import SimpleNamespace
 
