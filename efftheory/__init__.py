@@ -29,6 +29,9 @@ from ._energies import choose_num_nodes as choose_num_nodes
 from ._fit import DecayFit as DecayFit
 from ._fit import fit_decay as fit_decay
 from ._function_model import FunctionModel as FunctionModel
+from ._local import LocalizedModel as LocalizedModel
+from ._local import LocalLearningCoefficient as LocalLearningCoefficient
+from ._local import local_learning_coefficient as local_learning_coefficient
 from ._measures import CircleMeasure as CircleMeasure
 from ._measures import GaussianMeasure as GaussianMeasure
 from ._measures import InputMeasure as InputMeasure
