@@ -291,7 +291,14 @@ def test_parser_and_annotations(tmp_path):
 # ------------------------------------------------------------------------ running pages
 
 
-@pytest.mark.parametrize("page", EXECUTED_PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+# Pages whose code is also covered by unit tests, run with the slow tests for CI's time
+# budget (docs/sweeps.md: tests/test_sweep.py runs the same sweeps).
+SLOW_PAGES = {ROOT / "docs" / "sweeps.md"}
+
+
+@pytest.mark.parametrize("page", [
+    pytest.param(page, marks=pytest.mark.slow) if page in SLOW_PAGES else page
+    for page in EXECUTED_PAGES], ids=lambda page: str(page.relative_to(ROOT)))
 def test_page_runs(page, tmp_path, monkeypatch):
     with page_folder(tmp_path, monkeypatch) as folder:
         run_page(page, folder)
