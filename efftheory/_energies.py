@@ -262,7 +262,7 @@ def gram_matrix(network: TwoLayerNetwork, rule: LossRule, position: Position,
 
 def gram_factor(network: TwoLayerNetwork, rule: LossRule, position: Position,
                 target: TargetNetwork | None = None) -> Float[Array, "nodes units"]:
-    r"""$\Phi_{qi} = \sqrt{\omega_q}\,\sigma(w_i\cdot x_q + b_i)$, so that $G = \Phi^	op\Phi$
+    r"""$\Phi_{qi} = \sqrt{\omega_q}\,\sigma(w_i\cdot x_q + b_i)$, so that $G = \Phi^\top\Phi$
     (not for the Mehler form, whose kernel is not a sum over nodes)."""
     if rule.mehler:
         raise ValueError("the Mehler form's kernel has no node factor; use gram_matrix.")
