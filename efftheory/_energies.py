@@ -171,6 +171,12 @@ def loss_rule(network: TwoLayerNetwork, num_nodes: int,
     return LossRule(False, num_nodes, quadrature.points, jnp.exp(0.5 * quadrature.log_weights))
 
 
+def uses_mehler_form(network: TwoLayerNetwork) -> bool:
+    """Whether `network`'s kernel is computed by Mehler's formula (Gaussian input, d > 1):
+    then it is not a sum over nodes and has no node factor."""
+    return network.measure.input_dim > 1 and isinstance(network.measure, GaussianMeasure)
+
+
 def _even_integrands(network: TwoLayerNetwork, target: TargetNetwork | None) -> bool:
     """Whether every unit is odd in x (odd activation, no bias), target's units included."""
     networks = [network] if target is None else [network, target.network]
@@ -483,7 +489,7 @@ def assess_num_nodes(network: TwoLayerNetwork, num_nodes: int, n_max: float, dra
     variance = network.readout_variance
     kernel = _kernel_change(coarse, fine, factored)
     error = margin * float(_worst_error(kernel, variance, n_max)[0])
-    mehler = network.measure.input_dim > 1 and isinstance(network.measure, GaussianMeasure)
+    mehler = uses_mehler_form(network)
     trustworthy = min(_trustworthy_n(kernel, variance, margin, ENERGY_TOLERANCE),
                       _position_resolution_limit(kernel, variance))
     return QuadratureChoice(num_nodes, error, ENERGY_TOLERANCE,
@@ -510,8 +516,7 @@ def choose_num_nodes(network: TwoLayerNetwork, n_max: float, *,
     key = jax.random.PRNGKey(0) if key is None else key
     draws = test_draws(network, key, num_draws)
     num_nodes = int(start)
-    if factored and network.measure.input_dim > 1 and isinstance(network.measure,
-                                                                  GaussianMeasure):
+    if factored and uses_mehler_form(network):
         raise ValueError("factored=True needs a kernel that is a sum over nodes; the Mehler "
                          "form (Gaussian input in more than one dimension) is not.")
     coarse = _grams_at_draws(network, num_nodes, draws, target, factored)

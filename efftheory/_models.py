@@ -50,6 +50,7 @@ from ._energies import (
     mode_amplitudes,
     mode_energies,
     test_draws,
+    uses_mehler_form,
     validate_n_max,
 )
 from ._energies import population_loss as network_population_loss
@@ -59,7 +60,6 @@ from ._linalg import (
     spd_logdet,
     spd_logdet_and_inverse,
 )
-from ._measures import GaussianMeasure
 from ._networks import DeepLinearNetwork, TwoLayerNetwork
 from ._partition import PartitionFunction
 from ._types import Array, Float, Key, Position, Scalar, ScalarLike
@@ -294,8 +294,7 @@ class CollapsedNetworkModel(CollapsedReadoutModel):
                  card: Any = None):
         if not isinstance(network, TwoLayerNetwork):
             raise ValueError(f"network must be a TwoLayerNetwork, got {type(network).__name__}.")
-        mehler = network.measure.input_dim > 1 and isinstance(network.measure,
-                                                               GaussianMeasure)
+        mehler = uses_mehler_form(network)
 
         def choose(factored):
             if num_nodes is None:

@@ -184,16 +184,18 @@ def _kernel_eigenvalues(model, kmax: int | None):
 def _spectrum_for_ladder(model, eigenvalues, floor, rank_cap, n_max: float):
     """The float64 spectrum, or the arbitrary-precision one (`_precise_eigenvalues`) where
     the ladder's top rung resolves eigenvalues below the float64 floor (n_max * floor >
-    1e-3): there the float64 spectrum would stop λ_eff from growing. Returns the spectrum
-    and its floor (None once the rank cap's worth of eigenvalues is known)."""
+    1e-3): there the float64 spectrum would stop λ_eff from growing. Returns the spectrum,
+    its floor (None once the rank cap's worth of eigenvalues is known) and its source
+    ("float64" or "arbitrary precision")."""
     if eigenvalues is None or floor is None or n_max * floor <= 1e-3:
-        return eigenvalues, floor
+        return eigenvalues, floor, "float64"
     needed = rank_cap if rank_cap is not None else 2 * len(eigenvalues)
     precise = _precise_eigenvalues(model, needed)
     if precise is None or len(precise) <= len(eigenvalues):
-        return eigenvalues, floor
+        return eigenvalues, floor, "float64"
     values = np.sort(np.asarray([float(value) for value in precise]))[::-1]
-    return values, (None if rank_cap is not None and len(values) >= rank_cap else values[-1])
+    floor = None if rank_cap is not None and len(values) >= rank_cap else values[-1]
+    return values, floor, "arbitrary precision"
 
 
 QUENCHED_DRAWS = 2000
@@ -275,10 +277,8 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     out = _results_folder.check_output_folder(out)
     model = load_study_model(config)
     eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
-    float64_count = None if eigenvalues is None else len(eigenvalues)
-    eigenvalues, floor = _spectrum_for_ladder(model, eigenvalues, floor, rank_cap,
-                                              config.n_max)
-    precise_spectrum = eigenvalues is not None and len(eigenvalues) != float64_count
+    eigenvalues, floor, spectrum_source = _spectrum_for_ladder(model, eigenvalues, floor,
+                                                               rank_cap, config.n_max)
     geometric = _geometric_values(model)
 
     checkpoint = out / "checkpoint"
@@ -304,8 +304,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     quenched = _quenched_prior_average(model, np.asarray(result.n_ladder), seed=config.seed)
     summary = summarize(config, model, result, eigenvalues, rank_cap, geometric, quenched,
                         eigenvalue_floor=floor)
-    summary["kernel_eigenvalues_source"] = ("arbitrary precision" if precise_spectrum
-                                            else "float64")
+    summary["kernel_eigenvalues_source"] = spectrum_source
     sizes = _posterior_inner_weight_size(model, result)
     if sizes is not None:
         for row, size in zip(summary["rungs"], sizes, strict=True):

@@ -19,26 +19,17 @@ Writes ``OUT/collapsed_factorization.json`` and ``OUT/collapsed_factorization.md
 """
 
 import argparse
-import time
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flagship_geometry import timed
 
 import efftheory as et
 from efftheory._energies import assess_num_nodes, test_draws
 from efftheory._io import atomic_write_json, atomic_write_text
 from efftheory._models import CollapsedNetworkModel
-
-
-def _timed(function, *arguments, repeats: int = 10) -> float:
-    """Mean seconds per call after one warm call (compile excluded)."""
-    jax.block_until_ready(function(*arguments))
-    start = time.perf_counter()
-    for _ in range(repeats):
-        jax.block_until_ready(function(*arguments))
-    return (time.perf_counter() - start) / repeats
 
 
 class _CholeskyRoute(CollapsedNetworkModel):
@@ -79,7 +70,7 @@ def main(argv=None) -> dict:
     for route, factored in (("cholesky", False), ("qr", True)):
         routed = _route(model, factored)
         gradient = jax.jit(jax.vmap(jax.value_and_grad(routed.potential_energy)))
-        timing[route] = 1e3 * _timed(gradient, positions, temperatures)
+        timing[route] = 1e3 * timed(gradient, positions, temperatures)
         values[route] = [np.asarray(jax.jit(jax.vmap(function))(positions, temperatures))
                          for function in (routed.tempered_energy,
                                           routed.learning_coefficient_integrand)]

@@ -34,7 +34,7 @@ from efftheory._io import atomic_write_json, atomic_write_text
 from efftheory._linalg import spd_logdet
 
 
-def _timed(function, *arguments, repeats: int = 10) -> float:
+def timed(function, *arguments, repeats: int = 10) -> float:
     """Mean seconds per call after one warm call (compile excluded)."""
     jax.block_until_ready(function(*arguments))
     start = time.perf_counter()
@@ -62,7 +62,7 @@ def per_gradient(model, n: float, lanes: int, seed: int) -> dict:
     plain_fn = jax.jit(jax.vmap(jax.value_and_grad(plain)))
     shipped_value, shipped_grad = shipped_fn(positions, temperatures)
     plain_value, plain_grad = plain_fn(positions, temperatures)
-    shipped, plain_seconds = _timed(shipped_fn, positions, temperatures), _timed(
+    shipped, plain_seconds = timed(shipped_fn, positions, temperatures), timed(
         plain_fn, positions, temperatures)
     scale = float(jnp.max(jnp.abs(plain_grad)))
     return {

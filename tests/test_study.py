@@ -277,10 +277,12 @@ def test_effective_columns_use_arbitrary_precision_where_the_top_rung_needs_it()
     model = et.load_model("learning-zero-small", form="collapsed", width=16, n_max=1e4)
     eigenvalues, cap, floor = _kernel_eigenvalues(model, None)
     assert floor is not None and len(eigenvalues) < cap
-    kept, kept_floor = _spectrum_for_ladder(model, eigenvalues, floor, cap, 1e-4 / floor)
-    assert kept is eigenvalues and kept_floor == floor
-    precise, precise_floor = _spectrum_for_ladder(model, eigenvalues, floor, cap, 1e3 / floor)
-    assert len(precise) >= cap and precise_floor is None
+    kept, kept_floor, source = _spectrum_for_ladder(model, eigenvalues, floor, cap,
+                                                    1e-4 / floor)
+    assert kept is eigenvalues and kept_floor == floor and source == "float64"
+    precise, precise_floor, source = _spectrum_for_ladder(model, eigenvalues, floor, cap,
+                                                          1e3 / floor)
+    assert len(precise) >= cap and precise_floor is None and source == "arbitrary precision"
     assert np.all(np.diff(precise) <= 0)
     # the same spectrum: the top eigenvalue agrees, the next ones within the float64 mode
     # basis's truncation error (0.3 % at mu_3 here, growing towards its floor; docs/study.md)
