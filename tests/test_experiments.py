@@ -171,3 +171,24 @@ def test_collapsed_factorization_smoke(tmp_path):
     assert row["qr"] >= row["cholesky"] > 0
     assert record["max_integrand_difference"] < 1e-8
     assert set(record["ms_per_gradient"]) == {"cholesky", "qr"}
+
+
+MODE_CUTOFF = ROOT / "experiments" / "mode_cutoff.py"
+
+
+@pytest.mark.slow  # a smoke run; kept out of the default suite for CI's time budget
+def test_mode_cutoff_smoke(tmp_path):
+    run_script(MODE_CUTOFF, str(tmp_path), "--width", "2", "--n-max", "100", "--num-rungs",
+               "3", "--k-max", "2", "--raw-check", "1", "--chains", "2", "--warmup", "30",
+               "--draws", "30", "--max-tree-depth", "4")
+    record = json.loads((tmp_path / "mode_cutoff.json").read_text())
+    assert [row["n"] for row in record["rows"]] == [1.0, 10.0, 100.0]
+    assert record["cutoffs"]["1"]["kept_modes"] == [1]
+    # width 2 carries exact references for the full model and every cutoff
+    assert len(record["full"]["exact"]) == len(record["cutoffs"]["1"]["exact"]) == 3
+    assert len(record["raw_checks"]["1"]["z"]) == 3
+    for row in record["rows"]:
+        assert row["kernel_count"] >= 0 and row["post_count"] >= 0
+        assert row["k_star"] is None or row["k_star"] in (1, 2)
+    assert (tmp_path / "mode_cutoff.md").read_text().count("K*(n)") >= 1
+    assert (tmp_path / "mode_cutoff.png").is_file()
