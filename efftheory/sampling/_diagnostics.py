@@ -10,9 +10,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="ArviZ is undergoing", category=FutureWarning)
-    import arviz as az
+from ._arviz import az
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
