@@ -21,6 +21,7 @@ import efftheory
 from efftheory._partition import standard_normal_log_prior
 from efftheory.sampling import (
     RunFolderMismatchError,
+    RungLabeller,
     SamplingResult,
     SamplingWarning,
     _tempering,
@@ -209,6 +210,19 @@ def test_arviz_diagnostics_read_the_run_with_rungs_labelled_by_n(small_result):
     data = small_result.inference_data
     table = az.summary(data, var_names=["energy_derivative"], kind="diagnostics")
     assert list(table.index) == [f"energy_derivative[{n}]" for n in SMALL_LADDER]
+    labeller = RungLabeller()
+    table = az.summary(data, var_names=["energy_derivative"], kind="diagnostics",
+                       labeller=labeller)
+    assert list(table.index) == ["energy_derivative[n=0]", "energy_derivative[n=1]",
+                                 "energy_derivative[n=10]"]
+    assert labeller.make_label_flat("position", {"rung": 15.848931924611133, "param": 2},
+                                    {"rung": 2, "param": 2}) == "position[n=15.85, 2]"
+    assert labeller.dim_coord_to_str("rung", 1e8, 0) == "n=1e+08"
+    axes = az.plot_trace(data, var_names=["energy_derivative"], compact=False,
+                         labeller=labeller)
+    assert [ax.get_title() for ax in axes[:, 0]] == [
+        "energy_derivative\nn=0", "energy_derivative\nn=1", "energy_derivative\nn=10"]
+    plt.close(axes[0, 0].figure)
     for index, n in enumerate(SMALL_LADDER):
         rung = data.sel(rung=n)
         assert rung.sample_stats["energy"].dims == ("chain", "draw")

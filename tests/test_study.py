@@ -47,6 +47,21 @@ def test_study_writes_every_artifact(study):
         assert column in header
 
 
+def test_study_results_describe_themselves(study):
+    """summary.json and the netCDF carry the same provenance; sample_stats has ArviZ's names."""
+    out, summary = study
+    saved = et.sampling.load(out / "sampling")
+    provenance = json.loads((out / "summary.json").read_text())["provenance"]
+    assert provenance == saved.provenance == summary["provenance"]
+    for key in ("efftheory_version", "jax_version", "numpyro_version", "platform", "machine",
+                "created_at"):
+        assert provenance[key], key
+    stats = saved.inference_data.sample_stats
+    for name in ("lp", "energy", "acceptance_rate", "n_steps", "tree_depth", "diverging"):
+        assert stats[name].dims == ("chain", "draw", "rung"), name
+    np.testing.assert_array_equal(stats["rung"], [row["n"] for row in summary["rungs"]])
+
+
 def test_study_numbers_come_from_the_run(study):
     out, summary = study
     saved = et.sampling.load(out / "sampling")

@@ -7,6 +7,7 @@ from ._api import sample as sample
 from ._api import sample_nuts as sample_nuts
 from ._config import SamplerConfig as SamplerConfig
 from ._config import geometric_ladder as geometric_ladder
+from ._diagnostics import RungLabeller as RungLabeller
 from ._diagnostics import SamplingWarning as SamplingWarning
 from ._estimators import learning_coefficient as learning_coefficient
 from ._estimators import stepping_stone as stepping_stone

@@ -1,6 +1,5 @@
 """`sample`, `sample_nuts`, `resume`, `load`: run a ladder in chunks and assemble a result."""
 
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from jax.sharding import Mesh
 
 from .._partition import PartitionFunction
 from . import _model_record, _persistence
+from ._arviz import az
 from ._config import SamplerConfig, validate_ladder
 from ._devices import DeviceSpec, chain_mesh
 from ._diagnostics import (
@@ -33,10 +33,6 @@ from ._tempering import (
     run_chunk,
     set_inverse_temperature,
 )
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="ArviZ is undergoing", category=FutureWarning)
-    import arviz as az
 
 # Called as hook(chunk_index) after each chunk's checkpoint is on disk; tests use it to
 # kill a run at a known point. Not public API.

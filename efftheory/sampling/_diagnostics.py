@@ -10,9 +10,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="ArviZ is undergoing", category=FutureWarning)
-    import arviz as az
+from ._arviz import az
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -34,6 +32,17 @@ ARVIZ_STAT_NAMES = {"diverging": "diverging", "num_steps": "n_steps",
                     "hamiltonian": "energy", "replica": "replica"}
 
 
+class RungLabeller(az.labels.BaseLabeller):
+    """ArviZ labeller that writes a rung as ``n=15.85`` instead of its full coordinate
+    ``15.848931924611133``: ``az.summary(idata, labeller=RungLabeller())`` has rows
+    ``energy_derivative[n=15.85]``; `az.plot_trace` and the other plots take it too."""
+
+    def dim_coord_to_str(self, dim, coord_val, coord_idx):
+        if dim == "rung":
+            return f"n={coord_val:.4g}"
+        return super().dim_coord_to_str(dim, coord_val, coord_idx)
+
+
 def inference_data(
     n_ladder: np.ndarray,
     records: dict[str, np.ndarray],
@@ -44,8 +53,10 @@ def inference_data(
 
     The `rung` dimension's coordinate values are the inverse temperatures n (also the
     coordinate `inverse_temperature`), so `az.summary` rows read ``energy_derivative[10.0]``
-    and `data.sel(rung=10.0)` picks a rung; `az.bfmi` and `az.plot_energy` take one rung at a
-    time (``data.isel(rung=i)``). Pairs of neighbours carry `n_lower`, `n_upper`.
+    (``energy_derivative[n=10]`` with `labeller=RungLabeller()`) and `data.sel(rung=10.0)`
+    picks a rung; `az.bfmi` and `az.plot_energy` take one rung at a time
+    (``data.isel(rung=i)``): each rung has its own Hamiltonian. Pairs of neighbours carry
+    `n_lower`, `n_upper`.
 
     posterior: `energy_derivative` ($\partial_n T_n$, i.e. $L - L_0$ for linear models) and
     `position` if stored. sample_stats, in ArviZ's names: `lp` ($-U_n$, the log of the

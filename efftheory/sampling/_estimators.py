@@ -15,16 +15,11 @@ rungs as independent (replica exchange correlates neighbours only weakly; the er
 then slightly optimistic).
 """
 
-import warnings
-
 import numpy as np
 from scipy.special import logsumexp
 
+from ._arviz import az
 from ._custom_types import ChainDrawRung, ChainDraws
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="ArviZ is undergoing", category=FutureWarning)
-    import arviz as az
 
 
 def _ess_mean(draws: ChainDraws) -> float:

@@ -1,19 +1,15 @@
 """`SamplingResult`: draws, diagnostics and estimators of one run, frozen."""
 
 import dataclasses
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .._io import atomic_destination, atomic_write_json
+from ._arviz import az
 from ._config import SamplerConfig
 from ._diagnostics import ENERGY_DERIVATIVE
 from ._provenance import PROVENANCE_KEYS
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="ArviZ is undergoing", category=FutureWarning)
-    import arviz as az
 
 INFERENCE_DATA_FILE = "inference_data.nc"
 SUMMARY_FILE = "summary.json"
