@@ -22,6 +22,7 @@ from ._cards import load_model as load_model
 from ._cutoff_models import CollapsedCutoffNetworkModel as CollapsedCutoffNetworkModel
 from ._cutoff_models import CutoffNetworkModel as CutoffNetworkModel
 from ._cutoff_models import kept_modes as kept_modes
+from ._empirical import EmpiricalNetworkModel as EmpiricalNetworkModel
 from ._energies import QuadratureChoice as QuadratureChoice
 from ._energies import QuadratureError as QuadratureError
 from ._energies import TargetNetwork as TargetNetwork
