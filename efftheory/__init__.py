@@ -14,6 +14,8 @@ from . import sampling as sampling
 from . import theory as theory
 from ._activations import Activation as Activation
 from ._activations import get_activation as get_activation
+from ._bayes_errors import BayesErrors as BayesErrors
+from ._bayes_errors import bayes_errors as bayes_errors
 from ._cards import ModelCardError as ModelCardError
 from ._cards import format_model_table as format_model_table
 from ._cards import list_models as list_models
@@ -22,6 +24,7 @@ from ._cards import load_model as load_model
 from ._cutoff_models import CollapsedCutoffNetworkModel as CollapsedCutoffNetworkModel
 from ._cutoff_models import CutoffNetworkModel as CutoffNetworkModel
 from ._cutoff_models import kept_modes as kept_modes
+from ._empirical import EmpiricalNetworkModel as EmpiricalNetworkModel
 from ._energies import QuadratureChoice as QuadratureChoice
 from ._energies import QuadratureError as QuadratureError
 from ._energies import TargetNetwork as TargetNetwork
@@ -67,6 +70,8 @@ from ._toy_models import MinAbsModel as MinAbsModel
 from ._toy_models import NormalCrossingModel as NormalCrossingModel
 from ._toy_models import PolynomialMachine as PolynomialMachine
 from ._toy_models import RegularModel as RegularModel
+from ._wbic import WBIC as WBIC
+from ._wbic import wbic as wbic
 from .sampling import SamplingResult as SamplingResult
 from .sampling import SamplingWarning as SamplingWarning
 from .sampling import geometric_ladder as geometric_ladder

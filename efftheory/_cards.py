@@ -33,7 +33,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel
+from ._empirical import EmpiricalNetworkModel, data_key
 from ._energies import DEFAULT_MAX_NODES
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
@@ -119,6 +122,10 @@ def _int_list(minimum: int, length: int = 1):
     return check
 
 
+# The default of a parameter that may be left out: the card then has no such parameter (a
+# two-layer card without data_size is the population loss).
+_OPTIONAL = object()
+
 FORMS = ("raw", "collapsed", "free_field", "scale_mixture", "cutoff", "collapsed_cutoff")
 
 # builder -> {parameter: (check, default)}; default None means required.
@@ -137,6 +144,8 @@ _SCHEMAS: dict[str, dict[str, tuple]] = {
         "max_nodes": (_check_positive_int, DEFAULT_MAX_NODES),
         "form": (_choice(*FORMS), "raw"),
         "num_modes": (_check_positive_int, 24),
+        "data_size": (_check_positive_int, _OPTIONAL),
+        "data_seed": (_check_nonnegative_int, _OPTIONAL),
     },
     "deep_linear": {
         "widths": (_int_list(1, 2), None),
@@ -161,14 +170,21 @@ _SCHEMAS: dict[str, dict[str, tuple]] = {
 }
 
 
-def _build_two_layer(p, card):
-    network = TwoLayerNetwork(p["width"], p["activation"], p["measure"],
-                              input_dim=p["input_dim"] if p["measure"] == "gaussian" else None,
-                              bias=p["bias"],
+def _two_layer_network(p) -> TwoLayerNetwork:
+    return TwoLayerNetwork(p["width"], p["activation"], p["measure"],
+                           input_dim=p["input_dim"] if p["measure"] == "gaussian" else None,
+                           bias=p["bias"], scaling=p["scaling"],
+                           readout_scale=p["readout_scale"], weight_scale=p["weight_scale"],
+                           bias_scale=p["bias_scale"])
 
-                              scaling=p["scaling"], readout_scale=p["readout_scale"],
-                              weight_scale=p["weight_scale"], bias_scale=p["bias_scale"])
+
+def _build_two_layer(p, card):
+    network = _two_layer_network(p)
     form = p["form"]
+    if "data_size" in p:
+        return EmpiricalNetworkModel.draw(network, p["data_size"],
+                                          key=data_key(p.get("data_seed", 0)),
+                                          n_max=p["n_max"], max_nodes=p["max_nodes"])
     if form == "raw":
         return NetworkModel(network, n_max=p["n_max"], max_nodes=p["max_nodes"], card=card)
     if form == "collapsed":
@@ -254,6 +270,8 @@ def _validate_parameters(builder, parameters, path, prefix="parameters."):
     resolved = {}
     for key, (check, default) in schema.items():
         if key not in parameters:
+            if default is _OPTIONAL:
+                continue
             if default is None:
                 _fail(path, prefix + key, f"is missing (required by builder '{builder}')")
             resolved[key] = default
@@ -376,7 +394,7 @@ def load_card(name_or_path) -> ModelCard:
     return parse_card(_locate(name_or_path))
 
 
-def load_model(name_or_path, **overrides):
+def load_model(name_or_path, *, data=None, **overrides):
     """Build the model a card describes, with validated parameter overrides.
 
     Returns a `PartitionFunction` with ``num_params``, ``sample_prior``,
@@ -387,8 +405,18 @@ def load_model(name_or_path, **overrides):
     cutoff forms, $K$: the number of kept modes that do not vanish identically, see
     `efftheory.CutoffNetworkModel`), and ``n_max`` and ``max_nodes`` for the loss
     quadrature (``efftheory run --override max_nodes=8192``).
+
+    Finite data (two-layer cards, raw form): ``data_size=N`` gives an
+    `efftheory.EmpiricalNetworkModel` whose loss is the empirical mean over $N$ inputs
+    drawn from the card's input measure with labels $f^*(x) + N(0, 1)$ noise, reproducibly
+    from ``data_seed`` (default 0). `data` = ``(inputs, labels)`` uses your own data set
+    instead; its size must equal ``data_size`` where that is given, and such a model is not
+    tied to the card (``card`` is None: its data are not on the card, so a run of it is
+    recorded by fingerprint and resumed with ``resume(path, model=...)``).
     """
     card = load_card(name_or_path)
+    if data is not None:
+        return _load_with_data(card, data, overrides)
     mode_fields = sorted({"form", "num_modes"} & set(overrides))
     if mode_fields and card.builder != "two_layer":
         raise ModelCardError(
@@ -397,13 +425,15 @@ def load_model(name_or_path, **overrides):
             f"{' and '.join(mode_fields)}, or load a two-layer card such as "
             "'learning-zero-small'.")
     parameters = card_parameters = card.parameters
+    _check_data_fields(card, {**parameters, **overrides})
     if overrides:
         _validate_parameters(card.builder, {**parameters, **overrides}, card.path,
                              prefix="override ")
         parameters = {**parameters, **overrides}
         changed = {k for k, v in overrides.items() if card.parameters.get(k) != v}
         known = []
-        neutral = {"n_max", "max_nodes", "form", "num_modes"}
+        # A data set changes L_N, not the learning coefficient of the model at its truth.
+        neutral = {"n_max", "max_nodes", "form", "num_modes", "data_size", "data_seed"}
         for value in card.known_values:
             # A catalogue formula is recomputed when only its own arguments changed (width
             # for tanh_zero_rlct); any other change (activation, measure, ...) leaves the
@@ -432,11 +462,60 @@ def load_model(name_or_path, **overrides):
     # The card's count holds whenever the overrides change nothing but the ladder's reach
     # and quadrature (n_max, max_nodes set nodes, not parameters), so check it then too.
     changed = {k for k, v in overrides.items() if card_parameters.get(k) != v}
-    if not changed - {"n_max", "max_nodes"} and model.num_params != card.num_params:
+    if not changed - {"n_max", "max_nodes", "data_size", "data_seed"} and \
+            model.num_params != card.num_params:
         raise ModelCardError(f"{card.path}: field 'num_params' declares {card.num_params} but "
                              f"the built model has {model.num_params} parameters")
     card = dataclasses.replace(card, num_params=model.num_params)
     return _with_card(model, card)
+
+
+def _check_data_fields(card: ModelCard, parameters: dict) -> None:
+    """Raise unless data_size/data_seed come with a builder and form that take them."""
+    given = [key for key in ("data_size", "data_seed") if key in parameters]
+    if not given:
+        return
+    if card.builder != "two_layer":
+        raise ModelCardError(f"{card.path}: {' and '.join(given)} given, but only two-layer "
+                             f"cards take a finite data set (builder '{card.builder}'): drop "
+                             f"{' and '.join(given)}.")
+    if "data_size" not in parameters:
+        raise ModelCardError(f"{card.path}: data_seed given without data_size: add "
+                             "data_size = N (the number of data points) or drop data_seed.")
+    if parameters.get("form", "raw") != "raw":
+        raise ModelCardError(
+            f"{card.path}: data_size = {parameters['data_size']} needs form = 'raw' (the "
+            f"empirical loss is a function of the raw weights), got form = "
+            f"{parameters['form']!r}: drop data_size for the population loss, or set "
+            "form = 'raw'.")
+
+
+def _load_with_data(card: ModelCard, data, overrides: dict):
+    """`load_model` with the user's data set: checked against data_size, no card kept."""
+    if not isinstance(data, tuple | list) or len(data) != 2:
+        raise ModelCardError(f"data must be a pair (inputs, labels), got "
+                             f"{type(data).__name__}.")
+    labels_shape = np.shape(data[1])
+    size = labels_shape[0] if len(labels_shape) == 1 else None
+    parameters = {**card.parameters, **overrides}
+    if "data_size" in parameters and size is not None and parameters["data_size"] != size:
+        raise ModelCardError(
+            f"{card.path}: data_size = {parameters['data_size']} but the data set passed has "
+            f"{size} points: set data_size = {size} (or leave it out), or pass "
+            f"{parameters['data_size']} points.")
+    if "data_seed" in overrides:
+        raise ModelCardError(f"{card.path}: data_seed draws a data set, but one was passed "
+                             "as data: drop data_seed.")
+    parameters.pop("data_seed", None)
+    parameters["data_size"] = size if size is not None else 1
+    parameters = _validate_parameters(card.builder, parameters, card.path, prefix="override ")
+    _check_data_fields(card, parameters)
+    try:
+        return EmpiricalNetworkModel(_two_layer_network(parameters), data[0], data[1],
+                                     data_size=size, n_max=parameters["n_max"],
+                                     max_nodes=parameters["max_nodes"])
+    except ValueError as error:
+        raise ModelCardError(f"{card.path}: the data set was rejected: {error}") from error
 
 
 def builder_parameters(name_or_path) -> frozenset[str]:

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.special
 
-from ._types import Array, Float
+from ._types import Array, Float, Key
 
 
 class Quadrature(NamedTuple):
@@ -55,6 +55,10 @@ class InputMeasure(eqx.Module):
     @abc.abstractmethod
     def quadrature(self, num_nodes: int) -> Quadrature:
         """A rule with `num_nodes` nodes whose weights sum to one."""
+
+    @abc.abstractmethod
+    def sample(self, key: Key, num_points: int) -> Float[Array, "num_points input_dim"]:
+        """`num_points` independent draws $x \\sim q$, as a network's inputs."""
 
     @abc.abstractmethod
     def basis(self, parameters: Float[Array, "..."], kmax: int) -> Float[Array, "... kmax+1"]:
@@ -213,6 +217,9 @@ class GaussianMeasure(InputMeasure):
         nodes = jnp.asarray(nodes)
         return Quadrature(nodes, nodes[:, None], jnp.exp(log_weights), log_weights)
 
+    def sample(self, key, num_points):
+        return jax.random.normal(key, (num_points, self.input_dim), dtype=jnp.float64)
+
     def basis(self, parameters, kmax):
         return hermite_basis(parameters, kmax)
 
@@ -231,6 +238,11 @@ class CircleMeasure(InputMeasure):
         log_weights = jnp.full((num_nodes,), -math.log(num_nodes))
         return Quadrature(angles, points, jnp.exp(log_weights), log_weights)
 
+    def sample(self, key, num_points):
+        angles = jax.random.uniform(key, (num_points,), dtype=jnp.float64,
+                                    maxval=2.0 * jnp.pi)
+        return jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=-1)
+
     def basis(self, parameters, kmax):
         return fourier_basis(parameters, kmax)
 
@@ -248,6 +260,9 @@ class UniformMeasure(InputMeasure):
         nodes = jnp.asarray(nodes)
         weights = jnp.asarray(weights / 2.0)
         return Quadrature(nodes, nodes[:, None], weights, jnp.log(weights))
+
+    def sample(self, key, num_points):
+        return jax.random.uniform(key, (num_points, 1), dtype=jnp.float64, minval=-1.0)
 
     def basis(self, parameters, kmax):
         return legendre_basis(parameters, kmax)
