@@ -233,10 +233,11 @@ def registered_models() -> list[str]:
 # ------------------------------------------------------------------ across processes
 
 
-def portable_registrations(names: Iterable[str]) -> dict[str, dict]:
+def portable_registrations(names: Iterable[str], *, strict: bool = True) -> dict[str, dict]:
     """What a worker process needs to re-register the registered models among `names`:
-    ``{name: {"builder": path, "parameters": ..., "summary": ...}}``. Raises a ValueError
-    naming the fix when a builder cannot be imported by another process."""
+    ``{name: {"builder": path, "parameters": ..., "summary": ...}}``. A builder another
+    process cannot import raises a ValueError naming the fix (`strict`), or is left out
+    (a thread pool's workers share this process's registry)."""
     carried = {}
     for name in sorted(set(names)):
         registered = _REGISTRY.get(name) if isinstance(name, str) else None
@@ -244,6 +245,8 @@ def portable_registrations(names: Iterable[str]) -> dict[str, dict]:
             continue
         module, _, qualname = registered.path.partition(":")
         if module in ("__main__", "__mp_main__") or "<" in qualname:
+            if not strict:
+                continue
             raise ValueError(
                 f"registered model {name!r} is built by {registered.path}, defined "
                 + ("in a notebook or a script" if module.startswith("__") else "inside a "
