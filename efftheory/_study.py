@@ -18,10 +18,9 @@ r"""A study: one model card across many decades of n, measured and predicted.
    generic-stratum value); it fits
    $\hat\lambda \approx \alpha(\log n)^p$ and $\hat\lambda \approx \lambda - (m-1)/\log n$,
    and finds the crossover $n^*$ at which the effective prediction reaches each
-   geometric value;
-   (the predictions need a two-layer network and a card's known values: for any other
-   model, your own included, the summary's ``theory_absent`` and the report say which are
-   missing and why; `efftheory._study_theory`);
+   geometric value (the predictions need a two-layer network and a card's known
+   values: for any other model, your own included, the summary's ``theory_absent`` and
+   the report say which are missing and why; `efftheory._study_theory`);
 5. writes everything to the output folder: ``sampling/inference_data.nc``,
    ``summary.json``, ``summary.csv``, ``spectrum.png``, ``learning_coefficient.png``,
    ``free_energy.png`` and ``report.md``.
