@@ -64,7 +64,7 @@ def resolve_builder(spec: str, *, where: str = "builder") -> ModelBuilder:
         if registered.path == spec:
             return registered.builder
     match = _BUILDER_PATH.fullmatch(spec)
-    if match is None:
+    if match is None or "/" in spec or match.group(1).endswith(".py"):
         raise _error(f"{where} is {spec!r}, which is not a builder path: {_PATH_HELP} "
                      "(a file path such as 'models.py:build' does not work: name the module).")
     module_name, attribute = match.groups()
@@ -86,8 +86,9 @@ def resolve_builder(spec: str, *, where: str = "builder") -> ModelBuilder:
                          f"{attribute} at the top level of {module_name}.")
         builder = getattr(builder, part)
     if not callable(builder):
-        raise _error(f"{where} names {spec!r}, which is a {type(builder).__name__}, not a "
-                     "function: name a function builder(**parameters) -> PartitionFunction.")
+        raise _error(f"{where} names {spec!r}, which is not a function (it is of type "
+                     f"{type(builder).__name__}): name a function builder(**parameters) -> "
+                     "PartitionFunction.")
     return builder
 
 
