@@ -431,7 +431,10 @@ def load_model(name_or_path, **overrides):
     ``"scale_mixture"`` | ``"cutoff"`` | ``"collapsed_cutoff"``, ``num_modes`` (for the
     cutoff forms, $K$: the number of kept modes that do not vanish identically, see
     `efftheory.CutoffNetworkModel`), and ``n_max`` and ``max_nodes`` for the loss
-    quadrature (``efftheory run --override max_nodes=8192``).
+    quadrature (``efftheory run --override max_nodes=8192``). A card naming a user builder
+    (``"package.module:function"``), or a name registered with `efftheory.register_model`,
+    gives what the builder returns for the card's parameters and the overrides, with
+    ``card`` set on it.
     """
     card = load_card(name_or_path)
     user = is_builder_path(card.builder)
