@@ -58,6 +58,9 @@ from ._networks import TwoLayerNetwork as TwoLayerNetwork
 from ._numpyro_model import NumPyroModel as NumPyroModel
 from ._numpyro_model import NumPyroModelError as NumPyroModelError
 from ._partition import PartitionFunction as PartitionFunction
+from ._registry import register_model as register_model
+from ._registry import registered_models as registered_models
+from ._registry import unregister_model as unregister_model
 from ._study import PRESETS as PRESETS
 from ._study import StudyConfig as StudyConfig
 from ._study import run_study as run_study

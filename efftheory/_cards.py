@@ -21,7 +21,17 @@ A card (``models/<name>.toml`` in the repository, shipped in the wheel as
     available = true                 # whether efftheory.exact has lambda(n) for this model
     reason = "why not, or how"
 
+A card for your own model names its builder by import path instead (`efftheory._registry`);
+``num_params``, ``source`` and ``[exact]`` are then optional, and ``[parameters]`` are passed
+to the builder as keyword arguments, checked against its signature::
+
+    name = "my-crossing"
+    builder = "mypackage.models:crossing"   # builder(**parameters) -> PartitionFunction
+    [parameters]
+    exponent = 2
+
 `load_model(name_or_path, **overrides)` builds the model; errors name the file and field.
+A name registered with `efftheory.register_model` works wherever a card's name does.
 """
 
 import dataclasses
@@ -41,6 +51,14 @@ from ._energies import DEFAULT_MAX_NODES
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
 from ._networks import SCALINGS, DeepLinearNetwork, TwoLayerNetwork
+from ._registry import (
+    build_user_model,
+    builder_keywords,
+    check_builder_parameters,
+    is_builder_path,
+    registered_model,
+    resolve_builder,
+)
 from ._toy_models import MinAbsModel, NormalCrossingModel, PolynomialMachine, RegularModel
 from .theory import _rlct
 
@@ -64,12 +82,15 @@ class KnownValue:
 
 @dataclasses.dataclass(frozen=True)
 class ModelCard:
-    """A parsed card. `parameters` are the builder arguments after overrides."""
+    """A parsed card. `parameters` are the builder arguments after overrides. `builder` is a
+    built-in builder's name or a user builder's ``"package.module:function"``;
+    `num_params` is None where a user card does not declare it (until the model is built).
+    """
 
     name: str
     summary: str
     builder: str
-    num_params: int
+    num_params: int | None
     source: str
     parameter_items: tuple[tuple[str, Any], ...]
     known_values: tuple[KnownValue, ...]
@@ -262,6 +283,10 @@ def _parse_value(value, path, field):
 
 
 def _validate_parameters(builder, parameters, path, prefix="parameters."):
+    if is_builder_path(builder):
+        return check_builder_parameters(
+            resolve_builder(builder, where=f"{path}: field 'builder'"), builder, parameters,
+            path, prefix)
     schema = _SCHEMAS[builder]
     for key in parameters:
         if key not in schema:
@@ -300,15 +325,20 @@ def parse_card(path) -> ModelCard:
         raise ModelCardError(f"{path}: cannot be read ({error.strerror or error})") from None
     name = _require(data, "name", str, path)
     builder = _require(data, "builder", str, path)
-    if builder not in BUILDERS:
-        _fail(path, "builder", f"names an unknown builder {builder!r} (known: "
-              f"{sorted(BUILDERS)})")
-    num_params = _require(data, "num_params", int, path)
-    if num_params < 1:
+    user = is_builder_path(builder)
+    if not user and builder not in BUILDERS:
+        _fail(path, "builder", f"names an unknown builder {builder!r} (built-in builders: "
+              f"{sorted(BUILDERS)}; your own model's builder as 'package.module:function')")
+    # A user card need not declare what building the model tells (its size) or what only
+    # built-in models have (an exact reference).
+    optional = None if user else ...
+    num_params = _require(data, "num_params", int, path, default=optional)
+    if num_params is not None and num_params < 1:
         _fail(path, "num_params", f"must be positive, got {num_params}")
-    source = _require(data, "source", str, path)
+    source = _require(data, "source", str, path, default="" if user else ...)
     summary = _require(data, "summary", str, path, default="")
-    parameters = _validate_parameters(builder, _require(data, "parameters", dict, path), path)
+    parameters = _validate_parameters(
+        builder, _require(data, "parameters", dict, path, default={} if user else ...), path)
     known = []
     for index, entry in enumerate(_require(data, "known_values", list, path, default=[])):
         prefix = f"known_values[{index}]."
@@ -326,9 +356,14 @@ def parse_card(path) -> ModelCard:
         known.append(KnownValue(label, value, multiplicity, reference,
                                 _require(entry, "note", str, path, prefix, default=""),
                                 catalogue, tuple((k, _freeze(v)) for k, v in arguments.items())))
-    exact = _require(data, "exact", dict, path)
-    available = _require(exact, "available", bool, path, "exact.")
-    reason = _require(exact, "reason", str, path, "exact.")
+    exact = _require(data, "exact", dict, path, default={} if user else ...)
+    available = _require(exact, "available", bool, path, "exact.",
+                         default=False if user else ...)
+    reason = _require(exact, "reason", str, path, "exact.", default=(
+        "a user model: efftheory.exact has lambda(n) only for built-in models") if user else ...)
+    if user and available:
+        _fail(path, "exact.available", "is true, but efftheory.exact has lambda(n) only for "
+              "built-in models: set available = false (or drop [exact]).")
     return ModelCard(name, summary, builder, num_params, source,
                      tuple((k, _freeze(v)) for k, v in parameters.items()), tuple(known),
                      available, reason, str(path))
@@ -385,12 +420,22 @@ def _locate(name_or_path) -> Path:
     paths = card_paths()
     if name_or_path not in paths:
         raise ModelCardError(f"unknown model {name_or_path!r}: known models are "
-                             f"{sorted(paths)} (or pass a path to a .toml card)")
+                             f"{sorted(paths)} (or pass a path to a .toml card, or a name "
+                             "registered with efftheory.register_model in this process)")
     return paths[name_or_path]
 
 
 def load_card(name_or_path) -> ModelCard:
-    """The validated card for a model name or a path to a ``.toml`` file."""
+    """The validated card for a model name, a path to a ``.toml`` file, or a name registered
+    with `efftheory.register_model`."""
+    registered = None
+    if isinstance(name_or_path, str) and not Path(name_or_path).exists():
+        registered = registered_model(name_or_path)
+    if registered is not None:
+        return ModelCard(registered.name, registered.summary, registered.path, None, "",
+                         registered.parameter_items, (), False,
+                         "a registered user model: efftheory.exact has lambda(n) only for "
+                         "built-in models", f"registered model {registered.name!r}")
     return parse_card(_locate(name_or_path))
 
 
@@ -404,7 +449,10 @@ def load_model(name_or_path, *, data=None, **overrides):
     ``"scale_mixture"`` | ``"cutoff"`` | ``"collapsed_cutoff"``, ``num_modes`` (for the
     cutoff forms, $K$: the number of kept modes that do not vanish identically, see
     `efftheory.CutoffNetworkModel`), and ``n_max`` and ``max_nodes`` for the loss
-    quadrature (``efftheory run --override max_nodes=8192``).
+    quadrature (``efftheory run --override max_nodes=8192``). A card naming a user builder
+    (``"package.module:function"``), or a name registered with `efftheory.register_model`,
+    gives what the builder returns for the card's parameters and the overrides, with
+    ``card`` set on it.
 
     Finite data (two-layer cards, raw form): ``data_size=N`` gives an
     `efftheory.EmpiricalNetworkModel` whose loss is the empirical mean over $N$ inputs
@@ -415,25 +463,33 @@ def load_model(name_or_path, *, data=None, **overrides):
     recorded by fingerprint and resumed with ``resume(path, model=...)``).
     """
     card = load_card(name_or_path)
+    user = is_builder_path(card.builder)
     if data is not None:
+        if user:
+            raise ModelCardError(
+                f"{card.path}: data= is for the built-in two-layer cards; a user builder "
+                f"('{card.builder}') takes its data set through its own parameters or code.")
         return _load_with_data(card, data, overrides)
     mode_fields = sorted({"form", "num_modes"} & set(overrides))
-    if mode_fields and card.builder != "two_layer":
+    if mode_fields and not user and card.builder != "two_layer":
         raise ModelCardError(
             f"{card.path}: {', '.join(mode_fields)} given, but builder '{card.builder}' has "
             "no mode basis (forms and mode cutoffs exist only for two-layer networks): drop "
             f"{' and '.join(mode_fields)}, or load a two-layer card such as "
             "'learning-zero-small'.")
     parameters = card_parameters = card.parameters
-    _check_data_fields(card, {**parameters, **overrides})
+    if not user:  # a user builder's data_size, if it has one, is its own parameter
+        _check_data_fields(card, {**parameters, **overrides})
     if overrides:
         _validate_parameters(card.builder, {**parameters, **overrides}, card.path,
                              prefix="override ")
         parameters = {**parameters, **overrides}
         changed = {k for k, v in overrides.items() if card.parameters.get(k) != v}
         known = []
-        # A data set changes L_N, not the learning coefficient of the model at its truth.
-        neutral = {"n_max", "max_nodes", "form", "num_modes", "data_size", "data_seed"}
+        # A data set changes L_N, not the learning coefficient of the model at its truth;
+        # a user builder's parameters all change its model, as far as efftheory knows.
+        neutral = set() if user else {"n_max", "max_nodes", "form", "num_modes",
+                                      "data_size", "data_seed"}
         for value in card.known_values:
             # A catalogue formula is recomputed when only its own arguments changed (width
             # for tanh_zero_rlct); any other change (activation, measure, ...) leaves the
@@ -454,16 +510,21 @@ def load_model(name_or_path, *, data=None, **overrides):
         card = dataclasses.replace(
             card, parameter_items=tuple((k, _freeze(v)) for k, v in parameters.items()),
             known_values=tuple(known))
-    try:
-        model = BUILDERS[card.builder](parameters, None)
-    except ValueError as error:
-        raise ModelCardError(f"{card.path}: the builder '{card.builder}' rejected the "
-                             f"parameters: {error}") from error
+    if user:
+        builder = resolve_builder(card.builder, where=f"{card.path}: field 'builder'")
+        model = build_user_model(builder, card.builder, parameters, card.path)
+    else:
+        try:
+            model = BUILDERS[card.builder](parameters, None)
+        except ValueError as error:
+            raise ModelCardError(f"{card.path}: the builder '{card.builder}' rejected the "
+                                 f"parameters: {error}") from error
     # The card's count holds whenever the overrides change nothing but the ladder's reach
     # and quadrature (n_max, max_nodes set nodes, not parameters), so check it then too.
     changed = {k for k, v in overrides.items() if card_parameters.get(k) != v}
-    if not changed - {"n_max", "max_nodes", "data_size", "data_seed"} and \
-            model.num_params != card.num_params:
+    neutral = set() if user else {"n_max", "max_nodes", "data_size", "data_seed"}
+    if (card.num_params is not None and not changed - neutral
+            and model.num_params != card.num_params):
         raise ModelCardError(f"{card.path}: field 'num_params' declares {card.num_params} but "
                              f"the built model has {model.num_params} parameters")
     card = dataclasses.replace(card, num_params=model.num_params)
@@ -519,8 +580,12 @@ def _load_with_data(card: ModelCard, data, overrides: dict):
 
 
 def builder_parameters(name_or_path) -> frozenset[str]:
-    """The parameters the card's builder takes (what `load_model` accepts as overrides)."""
-    return frozenset(_SCHEMAS[load_card(name_or_path).builder])
+    """The parameters the card's builder takes by name (what `load_model` accepts as
+    overrides; a user builder with ``**kwargs`` accepts others too)."""
+    builder = load_card(name_or_path).builder
+    if is_builder_path(builder):
+        return builder_keywords(resolve_builder(builder), builder)[0]
+    return frozenset(_SCHEMAS[builder])
 
 
 def _with_card(model, card):

@@ -95,16 +95,19 @@ def parameter_count(builder: str, parameters: dict) -> int:
 
 
 def study_memory_terms(config, builder: str, parameters: dict, *,
-                       num_nodes: int | None = None) -> dict[str, float]:
+                       num_nodes: int | None = None,
+                       num_params: int | None = None) -> dict[str, float]:
     """Bytes of the largest working sets of a study, by what they are for.
 
     `num_nodes` is the loss quadrature's $Q$ once known; before the model is built the
-    fewest nodes ever chosen stand in (a lower bound).
+    fewest nodes ever chosen stand in (a lower bound). `num_params` is the built model's
+    size (a user model's, which its parameters do not tell).
     """
     from ._study import QUENCHED_DRAWS
 
     rungs = config.num_rungs + 1
-    num_params = parameter_count(builder, parameters)
+    if num_params is None:
+        num_params = parameter_count(builder, parameters)
     terms = {}
     if config.store_positions:
         terms["stored positions (rungs x chains x draws x parameters)"] = (
@@ -124,10 +127,11 @@ def study_memory_terms(config, builder: str, parameters: dict, *,
 
 
 def check_study_memory(config, builder: str, parameters: dict, *,
-                       num_nodes: int | None = None) -> None:
+                       num_nodes: int | None = None, num_params: int | None = None) -> None:
     """Refuse a study whose estimated memory exceeds `memory_limit` (raises `ResourceError`
     naming the estimate, the largest term and the settings that shrink it)."""
-    terms = study_memory_terms(config, builder, parameters, num_nodes=num_nodes)
+    terms = study_memory_terms(config, builder, parameters, num_nodes=num_nodes,
+                               num_params=num_params)
     if not terms:
         return
     limit = memory_limit()

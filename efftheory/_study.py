@@ -18,7 +18,9 @@ r"""A study: one model card across many decades of n, measured and predicted.
    generic-stratum value); it fits
    $\hat\lambda \approx \alpha(\log n)^p$ and $\hat\lambda \approx \lambda - (m-1)/\log n$,
    and finds the crossover $n^*$ at which the effective prediction reaches each
-   geometric value;
+   geometric value (the predictions need a two-layer network and a card's known
+   values: for any other model, your own included, the summary's ``theory_absent`` and
+   the report say which are missing and why; `efftheory._study_theory`);
 5. writes everything to the output folder: ``sampling/inference_data.nc``,
    ``summary.json``, ``summary.csv``, ``spectrum.png``, ``learning_coefficient.png``,
    ``free_energy.png`` and ``report.md``.
@@ -43,6 +45,12 @@ import numpy as np
 
 from ._io import atomic_save_figure, atomic_write_json, atomic_write_text
 from ._study_guards import checkpoint_errors, validate_study_settings
+from ._study_theory import (
+    absent_section,
+    absent_theory,
+    drop_absent_columns,
+    measurement_section,
+)
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_CSV = "summary.csv"
@@ -359,12 +367,14 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
             row["effective_relative_difference"] = float(effective[index] / lam[index] - 1)
         if quenched[0] is not None and n[index] > 0 and lam[index] > 0:
             row["quenched_relative_difference"] = float(quenched[0][index] / lam[index] - 1)
-        rows.append(row)
+        rows.append(drop_absent_columns(row, effective is not None, quenched[0] is not None))
 
     fits = _fits(n, lam, lam_se, config.fit_n_min)
     crossovers = _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor,
                              precise=lambda needed: _precise_eigenvalues(model, needed))
     comparison = _effective_comparison(rows)
+    if effective is None:  # nothing was compared: not "all within"
+        comparison["all_within"] = None
     card = getattr(model, "card", None)
     return {
         "config": dataclasses.asdict(config),
@@ -381,6 +391,7 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
         "fits": fits,
         "crossovers": crossovers,
         "effective_comparison": comparison,
+        "theory_absent": absent_theory(model, eigenvalues, quenched[0], geometric),
         "swap_acceptance": [_finite(v) for v in result.swap_acceptance],
         "round_trips": [int(v) for v in result.round_trips],
         "communication_barrier": _finite(result.communication_barrier),
@@ -570,7 +581,10 @@ def render_report(summary: dict) -> str:
         lines += [f"> **Warning: {len(summary['diagnostics'])} diagnostic check(s) failed** "
                   "(see Diagnostics below): the numbers of the rungs they name are not to be "
                   "trusted yet, and neither is any interpretation built on them.", ""]
+    metadata = summary["model"].get("card_metadata")
+    builder = str(metadata.get("builder", "")) if isinstance(metadata, dict) else ""
     lines.append(f"Model: `{config['card']}` with {summary['model']['num_params']} parameters"
+                 + (f", built by `{builder}`" if ":" in builder else "")
                  + (f", overrides {config['overrides']}" if config["overrides"] else "") + ".")
     lines.append(f"Ladder: n = 0 and {config['num_rungs']} geometric rungs from "
                  f"{config['n_min']:g} to {config['n_max']:g}; {config['chains']} chains, "
@@ -613,6 +627,15 @@ def render_report(summary: dict) -> str:
                      f"{multiplicity['reduced_chi_squared']:.2f}).")
     else:
         lines.append("- Too few rungs with n ≥ fit_n_min and positive λ̂ to fit a law.")
+    if summary["kernel_eigenvalues"] is None and not any(
+            "quenched_prior_average" in row for row in summary["rungs"]):
+        # No prediction to set beside the measurement: show the measurement itself.
+        lines += measurement_section(summary)
+        lines += _geometric_lines(summary)
+        lines += absent_section(summary)
+        lines += ["", "Figures: `spectrum.png`, `learning_coefficient.png`, `free_energy.png`. "
+                  "Numbers: `summary.json`, `summary.csv`. Draws: `sampling/inference_data.nc`."]
+        return "\n".join(lines) + "\n"
     lines += ["", "## Geometric values and crossovers", ""]
     if summary.get("kernel_eigenvalues_source") == "arbitrary precision":
         lines += ["Kernel eigenvalues, effective prediction and crossovers from arbitrary "
@@ -648,7 +671,7 @@ def render_report(summary: dict) -> str:
         if row["n"] == 0 or row["learning_coefficient"] is None:
             continue
         relative = row.get("effective_relative_difference")
-        effective = row["effective_learning_coefficient"]
+        effective = row.get("effective_learning_coefficient")
         quenched = row.get("quenched_prior_average")
         quenched_relative = row.get("quenched_relative_difference")
         lines.append(f"| {row['n']:.3g} | {row['learning_coefficient']:.4g} ± "
@@ -681,9 +704,19 @@ def render_report(summary: dict) -> str:
             lines.append("")
             lines.append("Measured posterior mean |w| of the inner weights: "
                          + ", ".join(f"{size:.3f} at n = {n:.3g}" for n, size in sizes) + ".")
+    lines += absent_section(summary)
     lines += ["", "Figures: `spectrum.png`, `learning_coefficient.png`, `free_energy.png`. "
               "Numbers: `summary.json`, `summary.csv`. Draws: `sampling/inference_data.nc`."]
     return "\n".join(lines) + "\n"
+
+
+def _geometric_lines(summary: dict) -> list[str]:
+    """The card's geometric values, for a report without an effective prediction."""
+    if not summary["geometric"]:
+        return []
+    return ["", "## Geometric values", ""] + [
+        f"- {value['label']}: λ = {value['learning_coefficient']:.4g}, "
+        f"m = {value['multiplicity']} ({value['source']})." for value in summary["geometric"]]
 
 
 def _diagnostics_section(summary: dict) -> list[str]:

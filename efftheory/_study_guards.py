@@ -20,9 +20,10 @@ def load_study_model(config):
 
     Builders whose loss is a quadrature (two-layer cards) take the study's ``n_max`` so the
     quadrature is accurate up to the top rung; the others (deep linear, normal crossing,
-    regular, ...) have exact losses and get none. The memory the study will need is
-    checked from the card's parameters before anything is built (`check_study_memory`),
-    and again with the chosen number of quadrature nodes.
+    regular, ...) have exact losses and get none; a user builder gets it where it takes a
+    parameter named ``n_max``. The memory the study will need is checked from the card's
+    parameters before anything is built (`check_study_memory`), and again with the chosen
+    number of quadrature nodes; a user model's, once built, from its size.
     """
     from ._cards import (
         ModelCardError,
@@ -31,6 +32,7 @@ def load_study_model(config):
         load_card,
         load_model,
     )
+    from ._registry import is_builder_path
 
     if "n_max" in config.overrides:
         raise ModelCardError(
@@ -43,8 +45,12 @@ def load_study_model(config):
         overrides["n_max"] = config.n_max
     parameters = _validate_parameters(card.builder, {**card.parameters, **overrides},
                                       card.path, prefix="override ")
-    check_study_memory(config, card.builder, parameters)
+    user = is_builder_path(card.builder)
+    if not user:
+        check_study_memory(config, card.builder, parameters)
     model = load_model(config.card, **overrides)
+    if user:
+        check_study_memory(config, card.builder, parameters, num_params=model.num_params)
     quadrature = getattr(model, "quadrature", None)
     if quadrature is not None:
         check_study_memory(config, card.builder, parameters, num_nodes=quadrature.num_nodes)

@@ -152,11 +152,18 @@ def resolve_run_function(run_fn: RunFunction | str | None) -> RunFunction:
                          "module-level function or an importable 'module:function'.") from None
 
 
-def _execute(run_fn: RunFunction | str | None, config: dict, run_dir: str) -> float:
-    """Worker side: run one config into `run_dir`, then mark it done. Returns seconds."""
+def _execute(run_fn: RunFunction | str | None, config: dict, run_dir: str,
+             registrations: dict | None = None) -> float:
+    """Worker side: run one config into `run_dir`, then mark it done. Returns seconds.
+    `registrations` are the sweep's registered models (`efftheory.register_model`), made
+    here too by importing their builders."""
     folder = Path(run_dir)
     if (folder / DONE_FILE).exists():
         return 0.0
+    if registrations:
+        from ._registry import restore_registrations
+
+        restore_registrations(registrations)
     atomic_write_json(folder / CONFIG_FILE, config)
     function = resolve_run_function(run_fn)
     start = time.perf_counter()
@@ -255,7 +262,12 @@ def sweep(
 
     `run_fn` is a module-level function (workers import it) or an import path
     `"package.module:function"`; the default, the study runner
-    `"efftheory._study:run_study"`, is resolved lazily. Every config must be JSON-able and
+    `"efftheory._study:run_study"`, is resolved lazily. A config's ``card`` may be your own
+    model: a card file naming ``builder = "package.module:function"`` (workers import it;
+    give the card's absolute path where workers run elsewhere), or a name registered with
+    `efftheory.register_model`, which is registered again in each worker from its
+    builder's module (so the builder must live in an importable module, not a notebook,
+    unless `executor` is a thread pool). Every config must be JSON-able and
     should hold its own seed: a run is a pure function of its config. Runs that raise are
     recorded (`error.txt` in their folder) and the others go on; a `SweepError` carrying
     the `SweepResult` is raised at the end. The table `out/sweep.csv` (lists and dicts as
@@ -279,6 +291,11 @@ def sweep(
                          "values.")
     # Resolve here too, so that a wrong path fails before any worker starts.
     resolve_run_function(run_fn)
+    from ._registry import portable_registrations
+
+    registrations = portable_registrations(
+        (config.get("card") for config in configs if isinstance(config.get("card"), str)),
+        strict=executor is None)
     pending = {rid: config for rid, config in zip(ids, configs, strict=True)
                if not (out / rid / DONE_FILE).exists()}
     skipped = tuple(rid for rid in ids if rid not in pending)
@@ -286,7 +303,8 @@ def sweep(
     reporter = _Reporter(len(pending), verbose)
     if pending:
         out.mkdir(parents=True, exist_ok=True)
-        tasks = {rid: (run_fn, config, str(out / rid)) for rid, config in pending.items()}
+        tasks = {rid: (run_fn, config, str(out / rid), registrations)
+                 for rid, config in pending.items()}
         if executor is None and scheduler is None:
             failed = _run_on_local_processes(tasks, workers, retries, reporter)
         elif executor is not None:

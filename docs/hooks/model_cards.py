@@ -15,7 +15,9 @@ A model card is a TOML file in `models/` (shipped in the wheel) that names a bui
 parameters, the source of the model, and the learning coefficients known for it. Build one
 with `efftheory.load_model(name, **overrides)`, list them with `efftheory models`, and study
 one across $n$ with `efftheory run <name>`. The schema is in
-[`efftheory.load_card`](api/models.md#model-cards).
+[`efftheory.load_card`](api/models.md#model-cards). A card for your own model names its
+builder as `builder = "package.module:function"`
+([Your own model](your-model.md#your-model-in-a-study-a-card-and-a-sweep)).
 
 *This page is generated from the cards at every documentation build.*
 

@@ -1,8 +1,9 @@
 """A run folder's model, stored as data: what the model is, never code to run.
 
 `model.json` says which model a run sampled. A model built from a card
-(`efftheory.load_model`) is recorded as the card's name and its parameters after overrides,
-and `resume` rebuilds it with `load_model`; any other model is recorded by its class and a
+(`efftheory.load_model`) is recorded as the card's name and its parameters after overrides
+(and, for a user model's card, its builder's ``"module:function"``), and `resume` rebuilds
+it with `load_model`; any other model is recorded by its class and a
 fingerprint (its printed structure and a SHA-256 of its arrays), so `resume(path, model=...)`
 and `sample(..., if_exists="resume")` can check that the model passed in is the one sampled.
 
@@ -23,7 +24,7 @@ LEGACY_PICKLE = "model.pkl"
 
 # What identifies a model; `card_path` is kept only to find a card outside the package,
 # since the same card installed elsewhere is still the same model.
-_IDENTITY = ("kind", "class", "num_params", "card", "parameters", "fingerprint")
+_IDENTITY = ("kind", "class", "num_params", "card", "builder", "parameters", "fingerprint")
 
 
 def describe_model(model) -> dict:
@@ -33,6 +34,8 @@ def describe_model(model) -> dict:
     if card is not None and hasattr(card, "parameter_items"):
         record.update(kind="card", card=card.name, card_path=str(card.path),
                       parameters=card.parameters)
+        if ":" in card.builder:  # a user builder; built-in cards' records stay as they were
+            record["builder"] = card.builder
     else:
         record.update(kind="python", fingerprint=_fingerprint(model))
     return json.loads(json.dumps(record))  # exactly what a read-back gives
@@ -110,9 +113,11 @@ def rebuild_model(folder: Path):
                          "from a card, which cannot be rebuilt from data; pass it as "
                          "resume(path, model=...).")
     from .._cards import card_paths, load_model
+    from .._registry import registered_model
 
     name = record["card"]
-    source = name if name in card_paths() else record.get("card_path")
+    known = name in card_paths() or registered_model(name) is not None
+    source = name if known else record.get("card_path")
     if source is None or (source != name and not Path(source).is_file()):
         raise FileNotFoundError(f"the run in {folder} used card {name!r}, which is neither "
                                 f"shipped nor at {record.get('card_path')!r}; pass the model "
