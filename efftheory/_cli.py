@@ -64,7 +64,8 @@ def _run(arguments) -> int:
     from ._study import PRESETS, run_study, study_config
 
     settings = _parse_assignments(arguments.set, "--set")
-    for name in ("n_min", "n_max", "num_rungs", "chains", "warmup", "draws", "seed"):
+    for name in ("n_min", "n_max", "num_rungs", "chains", "warmup", "draws", "seed",
+                 "cutoff_modes"):
         value = getattr(arguments, name)
         if value is not None:
             settings[name] = value
@@ -158,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, kind in (("n_min", float), ("n_max", float), ("num_rungs", int), ("chains", int),
                        ("warmup", int), ("draws", int), ("seed", int)):
         run.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)
+    run.add_argument("--cutoff-modes", dest="cutoff_modes", type=int, nargs="+", default=None,
+                     metavar="K", help="also sample the K-mode truncations over the same "
+                     "ladder (two-layer cards): lambda-hat_K(n) and K*(n) in the report")
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="any other study setting (e.g. --set chunk_size=50)")
     run.add_argument("--override", action="append", metavar="KEY=VALUE",

@@ -44,6 +44,7 @@ import mpmath
 import numpy as np
 
 from ._io import atomic_save_figure, atomic_write_json, atomic_write_text
+from ._study_cutoff import add_cutoff_columns, cutoff_form, cutoff_section, sample_cutoffs
 from ._study_guards import checkpoint_errors, validate_study_settings
 from ._study_theory import (
     absent_section,
@@ -72,6 +73,9 @@ class StudyConfig:
         fit_n_min: smallest $n$ entering the $(\\log n)^p$ fit.
         store_positions: keep every position in the InferenceData (memory: rungs x
             chains x draws x params x 8 bytes).
+        cutoff_modes: numbers of kept modes $K$ whose truncated models are sampled over
+            the same ladder (two-layer cards in form raw or collapsed): each rung gains
+            $\\hat\\lambda_K(n)$ and $K^*(n)$ (`efftheory._study_cutoff`).
     """
 
     card: str
@@ -89,6 +93,7 @@ class StudyConfig:
     kmax: int | None = None
     fit_n_min: float = 10.0
     store_positions: bool = True
+    cutoff_modes: list[int] = dataclasses.field(default_factory=list)
 
     def __post_init__(self):
         if not (isinstance(self.n_min, int | float) and self.n_min > 0):
@@ -284,6 +289,8 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
         config = config.replace(**settings)
     out = _results_folder.check_output_folder(out)
     model = load_study_model(config)
+    if config.cutoff_modes:
+        cutoff_form(config, model)  # refuse a model without a mode basis before any work
     eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
     eigenvalues, floor, spectrum_source = _spectrum_for_ladder(model, eigenvalues, floor,
                                                                rank_cap, config.n_max)
@@ -308,6 +315,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     except sampling.RunFolderMismatchError as error:
         raise _results_folder.rerun_refusal(out, error.differences) from None
     result.save(out / "sampling")
+    cutoffs = sample_cutoffs(config, model, out, sampler_settings, restart=restart)
 
     quenched = _quenched_prior_average(model, np.asarray(result.n_ladder), seed=config.seed)
     summary = summarize(config, model, result, eigenvalues, rank_cap, geometric, quenched,
@@ -317,6 +325,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     if sizes is not None:
         for row, size in zip(summary["rungs"], sizes, strict=True):
             row["posterior_mean_abs_w"] = float(size)
+    add_cutoff_columns(summary, cutoffs, eigenvalues)
     write_artifacts(out, summary, eigenvalues)
     _results_folder.mark_complete(out, config)
     return summary
@@ -704,6 +713,7 @@ def render_report(summary: dict) -> str:
             lines.append("")
             lines.append("Measured posterior mean |w| of the inner weights: "
                          + ", ".join(f"{size:.3f} at n = {n:.3g}" for n, size in sizes) + ".")
+    lines += cutoff_section(summary)
     lines += absent_section(summary)
     lines += ["", "Figures: `spectrum.png`, `learning_coefficient.png`, `free_energy.png`. "
               "Numbers: `summary.json`, `summary.csv`. Draws: `sampling/inference_data.nc`."]

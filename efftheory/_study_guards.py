@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ._resources import check_study_memory
+from ._study_cutoff import check_cutoff_modes
 
 
 def load_study_model(config):
@@ -93,6 +94,7 @@ def validate_study_settings(config) -> None:
     if not isinstance(config.store_positions, bool):
         raise ValueError(f"store_positions must be true or false, got "
                          f"{config.store_positions!r}.")
+    check_cutoff_modes(config.cutoff_modes)
 
 
 def _unreadable_files(folder: Path) -> list[str]:
