@@ -432,3 +432,32 @@ def test_formula_renders_offline(built_site, tmp_path):
     # Every arithmatex span was replaced by MathJax's output: no raw \( or \[ is left.
     raw = re.findall(r'class="arithmatex">\s*\\[(\[][^<]{0,60}', dom)
     assert not raw, raw[:5]
+
+
+# ------------------------------------------------------------------ citations and pointers
+
+# Documents that ship with neither the package nor the site: the project's working spec and
+# its source texts. Cite a paper or the post by title, or point at a docs page, instead.
+_UNSHIPPED = re.compile(r"\bSPEC\b|shared/seeds|\.\./shared/")
+
+
+def test_no_pointers_to_unshipped_documents():
+    files = [ROOT / "README.md", ROOT / "CITATION.cff", ROOT / "mkdocs.yml",
+             *[path for folder in ("efftheory", "experiments", "models", "docs")
+               for path in (ROOT / folder).rglob("*")
+               if path.suffix in {".py", ".md", ".toml", ".json", ".ipynb"}]]
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}" for path in files
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if _UNSHIPPED.search(line)]
+    assert not found, "\n".join(found)
+
+
+def test_citation_file():
+    import yaml
+
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0"
+    for key in ("message", "title", "authors", "version", "license"):
+        assert citation.get(key), key
+    for reference in citation["references"]:
+        assert reference["type"] and reference["title"] and reference["authors"], reference
