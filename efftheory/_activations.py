@@ -1,7 +1,7 @@
 r"""Activations $\sigma$ with the analytic metadata that predicts their mode spectra.
 
 The decay of an activation's mode coefficients is set by how far $\sigma$ extends
-analytically off the real axis (SPEC §3): a function analytic in the strip
+analytically off the real axis (Hille 1940): a function analytic in the strip
 $|\operatorname{Im} z| < \tau$ has Hermite coefficients decaying like $e^{-\tau\sqrt{k}}$
 (Hille 1940, *Contributions to the theory of Hermitian series II*, Duke Math. J. 7;
 see Boyd 1984, J. Comput. Phys. 54, eq. 2.8), and Fourier coefficients on a circle decay

@@ -3,7 +3,7 @@ r"""Mode-cutoff partition functions: the effective theory's truncated loss, samp
 For a two-layer network with one-dimensional inputs (Gaussian: Hermite modes $h_k$;
 uniform: Legendre; circle: Fourier harmonics) the loss is a sum over modes,
 $L = \tfrac12\sum_k (u_k - u^*_k)^2$ with $u_k(\theta) = \sum_i a_i c_k(w_i, b_i)$
-(Parseval; SPEC §2). A cutoff keeps the first $K$ of them (SPEC §7):
+(Parseval). A cutoff keeps the first $K$ of them (see Concepts):
 
 $$L_K(\theta) = \tfrac12\sum_{k \in \mathcal K} (u_k(\theta) - u^*_k)^2,$$
 

@@ -1,6 +1,6 @@
 r"""Population loss by quadrature, mode amplitudes, mode energies and cutoff energies.
 
-For a two-layer network with target $f^*$ (SPEC §2),
+For a two-layer network with target $f^*$ (see Concepts),
 
 $$L(\theta) = \tfrac12 E_q[(f_\theta - f^*)^2] \approx \tfrac12\sum_{q} \omega_q\,
   (f_\theta(x_q) - f^*(x_q))^2,$$
@@ -357,7 +357,7 @@ def mode_energies(network: TwoLayerNetwork, position: Position, kmax: int, num_n
 
 def cutoff_energy(network: TwoLayerNetwork, position: Position, num_modes: int,
                   num_nodes: int, target: TargetNetwork | None = None) -> Scalar:
-    r"""The effective theory's loss $L_K = \sum_{k \le K} E_k$ (SPEC §2), $K$ = `num_modes`."""
+    r"""The effective theory's loss $L_K = \sum_{k \le K} E_k$ (see Concepts), $K$ = `num_modes`."""
     return jnp.sum(mode_energies(network, position, num_modes, num_nodes, target))
 
 

@@ -4,7 +4,7 @@ Three laws, each linear in its parameters after taking logs (ordinary least squa
 standard errors from the residual variance, $\hat\sigma^2 (X^\top X)^{-1}$):
 
 * ``"sqrt_exp"``: $|c_k|^2 \approx A\,k^{p}\,e^{-C\sqrt k}$ (Hermite modes of an activation
-  analytic in a strip; SPEC §3, Hille 1940).
+  analytic in a strip; Hille 1940).
 * ``"exp"``: $|c_k| \approx A\,e^{-C k}$ (Fourier or Legendre modes of an analytic function).
 * ``"power"``: $|c_k| \approx A\,k^{-p}$ (non-analytic activations such as relu).
 """

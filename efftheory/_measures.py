@@ -1,6 +1,6 @@
 r"""Input measures $q$: quadrature rules and orthonormal bases.
 
-Three measures, each with its orthonormal basis (SPEC §2):
+Three measures, each with its orthonormal basis (see Concepts):
 
 * `gaussian`: $x \sim N(0, 1)$, basis $h_k = He_k/\sqrt{k!}$ (normalized probabilists'
   Hermite polynomials); Gauss–Hermite nodes for the probabilists' weight.
@@ -195,7 +195,7 @@ def gauss_legendre(num_nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 class GaussianMeasure(InputMeasure):
     r"""$x \sim N(0, I_d)$. Quadrature and the Hermite basis are one-dimensional ($d = 1$);
-    for $d > 1$ the population loss uses Mehler's formula instead (SPEC §2)."""
+    for $d > 1$ the population loss uses Mehler's formula instead (Mehler 1866)."""
 
     name: ClassVar[str] = "gaussian"
     input_dim: int = 1

@@ -1,7 +1,7 @@
 r"""Mode-coordinate partition functions: the free field theory and a 1/H correction.
 
 The first $K$ mode amplitudes $u_k = \sum_i a_i c_k(w_i)$ of a width-$H$ network have
-prior covariance (SPEC §4)
+prior covariance (see Concepts)
 
 $$\Sigma_{kl} = E_\varphi[u_k u_l] = H s_a^2\,E_w[c_k(w)c_l(w)] = V\,\mathrm{diag}(\mu)\,V^\top.$$
 
@@ -155,7 +155,7 @@ def _as_vector(values, name) -> np.ndarray:
 
 class FreeFieldModel(PartitionFunction):
     r"""Free Gaussian field over eigen-coordinates: $v_j \sim N(0, \mu_j)$,
-    $L = \tfrac12|v|^2$; $F(n) = \tfrac12\sum_j\log(1 + n\mu_j)$ (SPEC §4)."""
+    $L = \tfrac12|v|^2$; $F(n) = \tfrac12\sum_j\log(1 + n\mu_j)$ (see Concepts)."""
 
     eigenvalues: Float[Array, " modes"]
     eigenvectors: Float[Array, "coefficients modes"] | None

@@ -5,7 +5,7 @@ Every class here is a `PartitionFunction`, so one sampler serves all of them.
 **Raw weights** (`NetworkModel`): position $\theta = (a, w, b)$, energy the exact
 population loss by quadrature (`efftheory._energies`), prior the network's Gaussian prior.
 
-**Collapsed readout** (`CollapsedNetworkModel`, SPEC §3): with target zero the loss is the
+**Collapsed readout** (`CollapsedNetworkModel`, see Concepts): with target zero the loss is the
 quadratic form $L = \tfrac12 a^\top G(w) a$, $G_{ij} = E_q[\sigma(w_i\cdot x + b_i)
 \sigma(w_j\cdot x + b_j)]$, and $a \sim N(0, s_a^2 I)$ integrates out exactly:
 
@@ -268,7 +268,7 @@ class CollapsedReadoutModel(PartitionFunction):
 
 
 class CollapsedNetworkModel(CollapsedReadoutModel):
-    r"""The readout integrated out exactly: a density over the inner weights (SPEC §3).
+    r"""The readout integrated out exactly: a density over the inner weights (see Concepts).
 
     Position ``[w.ravel(), b]`` (the raw layout without its first $H$ entries).
     $U_n(w) = \tfrac12\log\det(I + n s_a^2 G(w)) - \log\varphi(w)$; see the module

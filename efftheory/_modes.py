@@ -4,7 +4,7 @@ For a unit $\sigma(w x + b)$ and an input measure $q$ with orthonormal basis $e_
 
 $$c_k(w, b) = E_q[\sigma(w x + b)\, e_k(x)], \qquad k = 0, \dots, k_{max}$$
 
-(SPEC §2). A two-layer network's mode amplitudes are $u_k = \sum_i a_i c_k(w_i, b_i)$ and,
+(see Concepts). A two-layer network's mode amplitudes are $u_k = \sum_i a_i c_k(w_i, b_i)$ and,
 by Parseval, $L = \tfrac12\sum_k (u_k - u_k^*)^2$.
 
 How each measure is integrated:

@@ -4,7 +4,7 @@ Samplers see a flat float64 vector $\theta$; a network module holds only the arc
 (static) and maps $\theta$ to its function. Two families:
 
 * `TwoLayerNetwork`: $f_\theta(x) = \sum_{i=1}^H a_i\,\sigma(w_i\cdot x + b_i)$
-  (SPEC §2), flat layout ``[a (H), w.ravel() (H·d, unit i's weights contiguous),
+  (see Concepts), flat layout ``[a (H), w.ravel() (H·d, unit i's weights contiguous),
   b (H, only with bias)]``. Prior $a_i \sim N(0, s_a^2)$, $w_{ij} \sim N(0, s_w^2)$,
   $b_i \sim N(0, s_b^2)$, with the readout variance scaled with width:
   ``standard`` $s_a^2 = \rho^2$, ``ntk`` $s_a^2 = \rho^2/H$, ``mean_field``
@@ -53,7 +53,7 @@ def _positive_float(value, name: str) -> float:
 
 
 class TwoLayerNetwork(eqx.Module):
-    r"""$f_\theta(x) = \sum_{i=1}^H a_i\,\sigma(w_i\cdot x + b_i)$ (SPEC §2).
+    r"""$f_\theta(x) = \sum_{i=1}^H a_i\,\sigma(w_i\cdot x + b_i)$ (see Concepts).
 
     Args:
         width: $H$.

@@ -3,7 +3,7 @@ r"""The mode spectrum of an activation under an input measure, for weights from 
 `spectrum` computes $c_k(w)^2$ for given weights or for draws $w \sim N(0, s^2)$, their
 average $E_w[c_k(w)^2]$ (the prior-averaged spectrum that sets which modes a network of
 this activation can excite), fits the decay law of each, and compares the fitted constant
-with the one predicted by the activation's nearest complex singularity (SPEC §3).
+with the one predicted by the activation's nearest complex singularity (Hille 1940).
 """
 
 import csv

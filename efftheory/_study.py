@@ -4,7 +4,7 @@ r"""A study: one model card across many decades of n, measured and predicted.
 
 1. computes the prior mode spectrum: the eigenvalues $\mu_j$ of the network's
    Gaussian-process kernel in the mode basis, $\Sigma_{kl} = H s_a^2 E_w[c_k(w) c_l(w)]$
-   (SPEC §4);
+   (see Concepts);
 2. samples the tempered posteriors $p_n \propto e^{-n(L - L_0)}\varphi$ over a ladder of $n$
    with replica-exchange NUTS (`efftheory.sample`), checkpointing every chunk;
 3. estimates $\hat\lambda(n)$ with its Monte Carlo standard error and $F(n)$ by
@@ -13,7 +13,7 @@ r"""A study: one model card across many decades of n, measured and predicted.
    $\lambda_{eff}(n) = \tfrac12\sum_{j\le H} n\mu_j/(1 + n\mu_j)$, and its staircase),
    the *quenched* prior average $\lambda_q(n) = E_{w\sim\varphi}[\tfrac12\sum_j
    x_j/(1 + x_j)]$, $x_j = n s_a^2\,\mathrm{eig}_j G(w)$ (the exact collapsed integrand of
-   SPEC §3 averaged over the prior instead of the posterior of $w$; by concavity
+   `CollapsedNetworkModel` averaged over the prior instead of the posterior of $w$; by concavity
    $\lambda_q \le \lambda_{eff}$, Jensen), and the geometric values (global RLCT and the
    generic-stratum value); it fits
    $\hat\lambda \approx \alpha(\log n)^p$ and $\hat\lambda \approx \lambda - (m-1)/\log n$,

@@ -35,6 +35,7 @@ import dataclasses
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import warnings
@@ -340,20 +341,26 @@ def test_install_page_shows_the_readme_commands():
 # ------------------------------------------------------------------------------ the site
 
 
-def test_site_builds_strict(tmp_path):
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
     """``mkdocs build --strict`` with every proxy pointed at a closed port: the build must
-    not fetch anything (MathJax is loaded by the reader's browser, not by the build)."""
+    not fetch anything. Returns the site folder and the build's log."""
     closed = "http://127.0.0.1:9"
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "NO_PROXY": "", "no_proxy": "",
                    **{name: closed for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
                                                 "https_proxy", "ALL_PROXY", "all_proxy")}}
-    site = tmp_path / "site"
+    folder = tmp_path_factory.mktemp("mkdocs")
+    site = folder / "site"
     completed = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
          str(ROOT / "mkdocs.yml"), "--site-dir", str(site)],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
-    log = completed.stdout + completed.stderr
-    assert completed.returncode == 0, log
+        cwd=folder, env=environment, capture_output=True, text=True, timeout=300)
+    return site, completed.returncode, completed.stdout + completed.stderr
+
+
+def test_site_builds_strict(built_site):
+    site, returncode, log = built_site
+    assert returncode == 0, log
     assert "WARNING" not in log, log
 
     import efftheory
@@ -368,3 +375,89 @@ def test_site_builds_strict(tmp_path):
     assert 'class="doc doc-heading"' in api_page and "mode_coefficients" in api_page
     for notebook in (DOCS / "notebooks").glob("*.ipynb"):
         assert (site / "notebooks" / notebook.name).is_file(), notebook.name
+
+
+# What a page loads by itself (not what it links to): scripts, stylesheets, icons, images,
+# frames, and CSS imports and fonts.
+_LOADED = re.compile(r"<(?:script|img|iframe|source|embed)\b[^>]*?\bsrc=[\"']([^\"']+)"
+                     r"|<link\b[^>]*?\bhref=[\"']([^\"']+)"
+                     r"|@import\s+(?:url\()?[\"']?([^\"')\s;]+)|url\([\"']?([^\"')]+)")
+_EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+
+
+def test_site_loads_nothing_from_the_network(built_site):
+    """The reader's browser needs no network either: no page or stylesheet of the site
+    loads a script, stylesheet, font or image from another host (MathJax is shipped in
+    ``javascripts/vendor/``); links to other sites are fine."""
+    site, returncode, log = built_site
+    assert returncode == 0, log
+    external = sorted({f"{path.relative_to(site)}: {url}"
+                       for path in [*site.rglob("*.html"), *site.rglob("*.css")]
+                       for match in _LOADED.finditer(path.read_text(encoding="utf-8"))
+                       for url in match.groups() if url and _EXTERNAL.match(url)})
+    assert not external, "pages load from the network:\n" + "\n".join(external)
+    concepts = (site / "concepts" / "index.html").read_text(encoding="utf-8")
+    assert "javascripts/vendor/mathjax/tex-svg.js" in concepts
+    assert (site / "javascripts" / "vendor" / "mathjax" / "tex-svg.js").is_file()
+
+
+_BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome",
+             "google-chrome-stable")
+
+
+def test_formula_renders_offline(built_site, tmp_path):
+    """A page's formulas are typeset by the shipped MathJax in a headless Chromium that
+    cannot reach the network: its own network namespace where ``unshare`` allows one, and
+    every host name unresolvable and every proxy a closed port in any case."""
+    site, returncode, log = built_site
+    assert returncode == 0, log
+    browser = next((found for name in _BROWSERS if (found := shutil.which(name))), None)
+    if browser is None:
+        pytest.skip("no headless Chromium on PATH (Debian: apt-get install "
+                    "chromium-headless-shell); the site's offline check above still ran")
+    isolate = (["unshare", "-rn"] if shutil.which("unshare") and subprocess.run(
+        ["unshare", "-rn", "true"], capture_output=True).returncode == 0 else [])
+    page = site / "concepts" / "index.html"
+    completed = subprocess.run(
+        [*isolate, browser, "--headless", "--no-sandbox", "--disable-gpu",
+         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
+         "--virtual-time-budget=20000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    dom = completed.stdout
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    typeset = dom.count('<mjx-container class="MathJax')
+    assert typeset >= 20 and 'jax="SVG"' in dom, (typeset, completed.stderr[-2000:])
+    assert '<g data-mml-node="merror"' not in dom  # a formula MathJax could not parse
+    # Every arithmatex span was replaced by MathJax's output: no raw \( or \[ is left.
+    raw = re.findall(r'class="arithmatex">\s*\\[(\[][^<]{0,60}', dom)
+    assert not raw, raw[:5]
+
+
+# ------------------------------------------------------------------ citations and pointers
+
+# Documents that ship with neither the package nor the site: the project's working spec and
+# its source texts. Cite a paper or the post by title, or point at a docs page, instead.
+_UNSHIPPED = re.compile(r"\bSPEC\b|shared/seeds|\.\./shared/")
+
+
+def test_no_pointers_to_unshipped_documents():
+    files = [ROOT / "README.md", ROOT / "CITATION.cff", ROOT / "mkdocs.yml",
+             *[path for folder in ("efftheory", "experiments", "models", "docs")
+               for path in (ROOT / folder).rglob("*")
+               if path.suffix in {".py", ".md", ".toml", ".json", ".ipynb"}]]
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}" for path in files
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if _UNSHIPPED.search(line)]
+    assert not found, "\n".join(found)
+
+
+def test_citation_file():
+    import yaml
+
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0"
+    for key in ("message", "title", "authors", "version", "license"):
+        assert citation.get(key), key
+    for reference in citation["references"]:
+        assert reference["type"] and reference["title"] and reference["authors"], reference

@@ -12,7 +12,7 @@ import efftheory as et
 
 @pytest.mark.parametrize("w", [0.5, 1.0, 2.0])
 def test_tanh_hermite_decay_constant_is_pi_over_w(w):
-    # c_k^2 ~ A k^p exp(-C sqrt k) with C = pi/|w| (SPEC §3); odd k up to 301, beyond
+    # c_k^2 ~ A k^p exp(-C sqrt k) with C = pi/|w| (Hille 1940); odd k up to 301, beyond
     # float64, so in arbitrary precision.
     kmax = 301
     coefficients = et.mode_coefficients("tanh", "gaussian", w=w, kmax=kmax, precision=60)

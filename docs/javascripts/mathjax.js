@@ -17,7 +17,10 @@ window.MathJax = {
 if (typeof document$ !== "undefined") {
   document$.subscribe(() => {
     if (window.MathJax && MathJax.startup && MathJax.typesetPromise) {
-      MathJax.startup.output.clearCache();
+      // CHTML output has a cache to clear; the shipped SVG output has none.
+      if (MathJax.startup.output && MathJax.startup.output.clearCache) {
+        MathJax.startup.output.clearCache();
+      }
       MathJax.typesetClear();
       MathJax.texReset();
       MathJax.typesetPromise();

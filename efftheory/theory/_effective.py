@@ -1,6 +1,6 @@
 r"""Effective mode-cutoff predictions and fits of measured learning-coefficient curves.
 
-The free (Gaussian) mode theory of SPEC section 4 replaces the prior of the mode
+The free (Gaussian) mode theory (see Concepts) replaces the prior of the mode
 amplitudes by $N(0, \Sigma)$; with $\mu_j \ge 0$ the eigenvalues of $\Sigma$ it is exactly
 solvable:
 
@@ -76,7 +76,7 @@ def free_learning_coefficient(
     r"""Learning coefficient of the free mode theory, $\tfrac12\sum_j n\mu_j/(1+n\mu_j)$.
 
     Sum over the largest `rank_cap` eigenvalues (all when None). Vectorised over `n`
-    (the result has the shape of `n`). Source: SPEC section 4; the Gaussian integral
+    (the result has the shape of `n`). Source: Concepts; the Gaussian integral
     $\int e^{-\frac n2 |u|^2} N(u; 0, \Sigma)\,du = \det(I + n\Sigma)^{-1/2}$.
     """
     spectrum = _float_spectrum(eigenvalues, rank_cap)
@@ -97,7 +97,7 @@ def free_free_energy(
     r"""Free energy of the free mode theory, $\tfrac12\sum_j \log(1 + n\mu_j)$.
 
     Uses `log1p` so that unresolved modes ($n\mu_j \ll 1$) keep full relative precision.
-    Vectorised over `n`. Source: SPEC section 4.
+    Vectorised over `n`. Source: Concepts.
     """
     spectrum = _float_spectrum(eigenvalues, rank_cap)
     n_array = _sample_sizes(n)
@@ -112,7 +112,7 @@ def staircase_learning_coefficient(
     r"""Staircase (hard-cutoff) prediction $\tfrac12\,\#\{j : n\mu_j > 1\}$.
 
     The $n\mu_j \to \{0, \infty\}$ limit of each mode's contribution to
-    `free_learning_coefficient`. Vectorised over `n`. Source: SPEC section 4.
+    `free_learning_coefficient`. Vectorised over `n`. Source: Concepts.
     """
     spectrum = _float_spectrum(eigenvalues, rank_cap)
     n_array = _sample_sizes(n)
@@ -304,7 +304,7 @@ def fit_log_power(n, learning_coefficient, standard_error) -> LogPowerFit:
     propagation). Returns $\alpha$, $p$, their standard errors
     ($\sigma_\alpha = \alpha\,\sigma_{\log\alpha}$) and the reduced $\chi^2$. The effective
     theory predicts $p \approx 2$ for tanh on Gaussian inputs and $p \approx 1$ on the
-    circle (SPEC sections 1 and 4).
+    circle (the source post, *Learning zero, and what SLT gets wrong about it*).
 
     Requires every $n > 1$ and $\hat\lambda > 0$.
     """
@@ -331,7 +331,7 @@ def fit_multiplicity(n, learning_coefficient, standard_error) -> MultiplicityFit
     r"""Fit $\hat\lambda(n) \approx \lambda - (m - 1)/\log n$ by weighted least squares.
 
     Linear in $u = 1/\log n$: intercept $\lambda$, slope $-(m-1)$. This is the finite-$n$
-    approach of SPEC section 3, $\hat\lambda(n) = dF/d\log n$ with
+    approach to $\lambda$, $\hat\lambda(n) = dF/d\log n$ with
     $F = \lambda\log n - (m-1)\log\log n$ (Watanabe 2009, Main Formula II). Returns
     $\lambda$, $m$ (a real number: the fit does not round it), their standard errors and
     the reduced $\chi^2$.

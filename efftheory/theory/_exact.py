@@ -5,13 +5,13 @@ $$Z(n) = \int e^{-n(L(\theta) - L_0)}\varphi(\theta)\,d\theta, \qquad
 
 Which models have one, and how it is computed (all vectorized over an array of $n$):
 
-* free field theory: $F = \tfrac12\sum_j\log(1 + n\mu_j)$ in closed form (SPEC §4);
+* free field theory: $F = \tfrac12\sum_j\log(1 + n\mu_j)$ in closed form (see Concepts);
   regular models likewise with $\mu_i = c_i s^2$;
 * scale-mixture correction: $Z = \prod_j E_{s_j}[(1 + ns_j)^{-1/2}]$, each a 1-D
   trapezoid rule in $\log s_j$ (the integrand is analytic in a strip of width $\pi$, so
   the rule converges exponentially);
 * two-layer networks of width 1 and 2 (target zero, no bias): the collapsed form
-  $Z = E_w[\det(I + n s_a^2 G(w))^{-1/2}]$ (SPEC §3) by quadrature over $w$ in
+  $Z = E_w[\det(I + n s_a^2 G(w))^{-1/2}]$ (see Concepts) by quadrature over $w$ in
   coordinates that resolve the structure near the degenerate set: $w = e^y$ (width 1);
   $w_1 = \pm e^y$, $w_2 = \pm e^y t$ with $t = 1/(1 + e^{-v})$ (width 2, both
   $t \to 0$: a dead unit, and $t \to 1$: two equal units, are log-resolved) — the sharp

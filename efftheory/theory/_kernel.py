@@ -2,7 +2,7 @@ r"""Kernel eigenvalues of the prior mode covariance in arbitrary precision.
 
 For the two-layer network $f(x) = \sum_{i\le H} a_i\sigma(w_i x)$ with $a_i \sim N(0, s_a^2)$,
 $w_i \sim N(0, s_w^2)$ and Gaussian input $x \sim N(0, 1)$, the prior covariance of the mode
-amplitudes $u_k = \sum_i a_i c_k(w_i)$ is (SPEC §4)
+amplitudes $u_k = \sum_i a_i c_k(w_i)$ is (see Concepts)
 
 $$\Sigma_{kl} = H s_a^2\,E_w[c_k(w)c_l(w)] = H s_a^2\,(T T^*)_{kl},\qquad
   (Tf)(x) = E_{w\sim N(0,1)}[\sigma(s_w w x) f(w)],$$
@@ -301,7 +301,7 @@ def kernel_eigenvalues(width: int, *, activation: str = "tanh", readout_variance
 
     $\mu_j = H s_a^2\,t_j^2$ with $t_j$ the eigenvalues of the symmetric operator
     $(Tf)(x) = E_{w\sim N(0,1)}[\sigma(s_w w x) f(w)]$ on $L^2(N(0, 1))$ (module docstring;
-    SPEC §4). Gaussian input in one dimension, no bias, odd activation (tanh, erf).
+    see Concepts). Gaussian input in one dimension, no bias, odd activation (tanh, erf).
 
     Args:
         width: $H$ (the eigenvalues scale with $H s_a^2$; the operator spectrum is cached

@@ -249,7 +249,7 @@ def tanh_zero_generic_stratum_rlct(H: int) -> RLCT:
 
     Source: local RLCT of a quadratic form of rank $H$ (S. Watanabe 2009, regular case
     applied in the normal directions), as used in the effective-theory comparison of
-    SPEC section 3.
+    the source post, *Learning zero, and what SLT gets wrong about it*.
     """
     H = _positive_int(H, "H")
     return RLCT(

@@ -8,7 +8,7 @@ default 16) this runs, each method in its own subprocess so that peak memory is 
 * `single_rung`: `efftheory.sample_nuts` at each target n alone (no ladder): what a
   researcher who wants lambda-hat at one n runs, and the like-for-like counterpart of SGLD,
   which also samples one n per run;
-* `reference`: the readout integrated out exactly (`form="collapsed"`, SPEC section 3), a
+* `reference`: the readout integrated out exactly (`form="collapsed"`, see docs/concepts.md), a
   second estimator of lambda(n) that shares no code path with the raw-weight sampler beyond
   NUTS itself, run longer; used as the reference where no exact curve exists (width > 2).
   Width 1 and 2 use `efftheory.exact.learning_coefficient` instead;
@@ -104,7 +104,7 @@ def run_efftheory(args, swap: bool, form: str = "raw", scale: float = 1.0) -> di
 
 
 def run_single_rung(args) -> dict:
-    """NUTS at each target n alone: lambda-hat(n) = n E_n[L] needs no ladder (SPEC section 3).
+    """NUTS at each target n alone: lambda-hat(n) = n E_n[L] needs no ladder (Watanabe 2009).
 
     The targets run one after another in this process; n is traced, so only the first
     call compiles. The first target runs twice: `compile_seconds` is the first call's

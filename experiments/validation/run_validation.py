@@ -6,8 +6,8 @@ lambda-hat(n) with
 
 * the exact lambda(n) at every rung, where `efftheory.exact.has_exact_reference(model)`;
 * otherwise the card's geometric (lambda, m), honestly at finite n: the leading-order
-  approach lambda - (m - 1)/log n at the top rung (Watanabe 2009, Main Formula II; SPEC
-  section 3), and the (lambda, m) fitted to the top rungs with
+  approach lambda - (m - 1)/log n at the top rung (Watanabe 2009, Main Formula II; see
+  docs/concepts.md), and the (lambda, m) fitted to the top rungs with
   `efftheory.theory.fit_multiplicity`, compared with the card's lambda.
 
 A row passes when |lambda-hat - reference| <= max(2% of |reference|, 3 MCSE); a row that
