@@ -31,11 +31,14 @@ beyond the ladder (``--far-n``) as far as the quadrature resolves $L_K$.
 with the collapsed one; at width $\le 2$ every row carries the exact $\lambda_K(n)$ and
 $\lambda(n)$ (`efftheory.exact`).
 
-Writes ``OUT/mode_cutoff.json``, ``.md`` and ``.png``.
+Writes ``OUT/mode_cutoff.json``, ``.md`` and ``.png``; each run checkpoints to
+``OUT/checkpoints/`` (large; not for committing), so a rerun with more ``--k-values`` only
+samples the new ones.
 
     python experiments/mode_cutoff.py OUT --width 16 [--n-min 1 --n-max 1e6 --num-rungs 13]
-        [--k-max 12] [--raw-check 1 2] [--far-n 1e8 1e10] [--chains 4] [--warmup 500]
-        [--draws 500] [--max-tree-depth 8] [--target-accept 0.9] [--seed 0] [--progress]
+        [--k-max 12 | --k-values 1 2 4 8] [--raw-check 1 2] [--far-n 1e8 1e10] [--chains 4]
+        [--warmup 500] [--draws 500] [--max-tree-depth 8] [--target-accept 0.9]
+        [--seed 0] [--progress]
 """
 
 import argparse
@@ -61,13 +64,17 @@ Z_AGREE = 3.0  # |difference| <= 3 combined MCSE counts as agreement
 EXACT_TOLERANCE = 0.005  # relative: the exact K*(n) at widths 1 and 2
 
 
-def _sample(model, ladder, arguments, *, store_positions=False) -> tuple[dict, object]:
+def _sample(model, ladder, arguments, name: str, *,
+            store_positions=False) -> tuple[dict, object]:
+    """Sample `model` over `ladder`, checkpointed to ``OUT/checkpoints/<name>`` (a rerun
+    with the same settings reads a finished run back instead of sampling it again)."""
     start = time.perf_counter()
     result = et.sample(model, ladder, chains=arguments.chains, warmup=arguments.warmup,
                        draws=arguments.draws, seed=arguments.seed,
                        max_tree_depth=arguments.max_tree_depth,
                        target_accept_prob=arguments.target_accept,
-                       store_positions=store_positions, progress=arguments.progress)
+                       store_positions=store_positions, progress=arguments.progress,
+                       checkpoint_dir=arguments.out / "checkpoints" / name, if_exists="resume")
     transitions = arguments.chains * arguments.draws
     record = {"seconds": time.perf_counter() - start, "num_params": model.num_params,
               "learning_coefficient": np.asarray(result.learning_coefficient).tolist(),
@@ -179,16 +186,17 @@ def run(arguments) -> dict:
     full_model = et.load_model(CARD, width=width, form=form, n_max=float(positive[-1]))
     network = full_model.network
     print(f"full model ({form}, {full_model.num_params} parameters)", flush=True)
-    full, full_result = _sample(full_model, ladder, arguments, store_positions=True)
+    full, full_result = _sample(full_model, ladder, arguments, "full", store_positions=True)
     full["exact"] = _exact(full_model, positive)
     weight_size = _posterior_weight_size(full_result, width)[1:]
     del full_result
 
     cutoffs: dict[int, dict] = {}
-    for num_modes in range(1, arguments.k_max + 1):
+    k_values = arguments.k_values or list(range(1, arguments.k_max + 1))
+    for num_modes in k_values:
         model = et.load_model(CARD, width=width, form=cutoff_form, num_modes=num_modes,
                               n_max=float(positive[-1]))
-        record, _ = _sample(model, ladder, arguments)
+        record, _ = _sample(model, ladder, arguments, f"{cutoff_form}-{num_modes}")
         record["kept_modes"] = list(model.kept_modes)
         record["exact"] = _exact(model, positive)
         record["slope_top_decade"] = _local_slope(
@@ -205,7 +213,7 @@ def run(arguments) -> dict:
     for num_modes in arguments.raw_check:
         model = et.load_model(CARD, width=width, form="cutoff", num_modes=num_modes,
                               n_max=float(positive[-1]))
-        record, _ = _sample(model, ladder, arguments)
+        record, _ = _sample(model, ladder, arguments, f"cutoff-{num_modes}")
         reference = cutoffs.get(num_modes)
         if reference is None:
             continue
@@ -389,6 +397,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--num-rungs", type=int, default=13)
     parser.add_argument("--k-max", type=int, default=12,
                         help="the largest K tried (default: 12)")
+    parser.add_argument("--k-values", type=int, nargs="+", default=None,
+                        help="the K tried, in order (default: 1, 2, ..., --k-max)")
     parser.add_argument("--raw-check", type=int, nargs="*", default=[],
                         help="K values at which the raw-weight cutoff model is also sampled")
     parser.add_argument("--far-n", type=float, nargs="*", default=[1e8, 1e10, 1e12, 1e14],
@@ -407,6 +417,9 @@ def main(argv=None) -> dict:
     arguments = parser.parse_args(argv)
     if arguments.k_max < 1:
         parser.error("--k-max must be at least 1")
+    if arguments.k_values and (min(arguments.k_values) < 1 or
+                               len(set(arguments.k_values)) != len(arguments.k_values)):
+        parser.error("--k-values must be distinct integers >= 1")
     jax.config.update("jax_enable_x64", True)
     if arguments.render_only:
         record = json.loads((arguments.out / "mode_cutoff.json").read_text())
