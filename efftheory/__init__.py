@@ -10,6 +10,15 @@ import jax as _jax
 # before any submodule creates an array.
 _jax.config.update("jax_enable_x64", True)
 
+import warnings as _warnings  # noqa: E402
+
+with _warnings.catch_warnings():
+    # NumPyro imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns
+    # "IProgress not found" and falls back to a text bar. efftheory's progress works with
+    # either bar, so the warning says nothing to its users; this is its first import.
+    _warnings.filterwarnings("ignore", message="IProgress not found")
+    import tqdm.auto as _tqdm_auto  # noqa: E402, F401
+
 from . import sampling as sampling
 from . import theory as theory
 from ._activations import Activation as Activation

@@ -57,4 +57,7 @@ def test_notebook_runs(path, tmp_path, compilation_cache, monkeypatch):
     images = sum("image/png" in output.get("data", {}) for cell in notebook.cells
                  if cell.cell_type == "code" for output in cell.outputs)
     assert images >= 1, f"{path.name} drew no figure"
+    streams = "".join(output.get("text", "") for cell in notebook.cells
+                      if cell.cell_type == "code" for output in cell.outputs)
+    assert "IProgress" not in streams, f"{path.name}: tqdm's IProgress warning reached the user"
     assert elapsed < TIME_LIMIT_S, f"{path.name} took {elapsed:.0f} s at its shipped sizes"
