@@ -13,7 +13,8 @@ $u_k = \sum_{i=1}^H a_i c_k(w_i, b_i)$, of a width-$H$ two-layer network
   to order $1/H$ mode by mode, but it drops the cross-mode cumulants (all modes share the
   same $w_i$), so it does not see where the modes degenerate together.
 * **exact mixture** (`ModeCoordinateModel`, here): exact at every width for
-  $K \le H$ (more precisely: as many kept amplitudes as units).
+  $K \le H$ (precisely: no more kept amplitudes than units; the circle keeps two per
+  harmonic $k \ge 1$).
 
 **The exact mixture.** With the inner weights $w$ fixed, $u = C_K(w)^\top a$ is linear in
 the readout, $C_K$ the $H \times K$ matrix of kept coefficients (`coefficient_matrix`;
@@ -37,14 +38,24 @@ degenerates (a unit switching off, $w_i \to 0$; two units aligned, $|w_i| = |w_j
 odd $\sigma$) the conditional covariance collapses and the prior of $u$ concentrates
 on a lower-dimensional set, which is what the tempered posterior is drawn to at large $n$.
 
+**Two parametrizations of the same posterior.** ``"amplitudes"`` runs NUTS on $u$
+itself with the density above. Near the degenerate set that density is a funnel (the
+scale of $u$ given $w$ is the smallest singular value of $C_K$, which vanishes there), so
+NUTS diverges often at every $n$, $n = 0$ included (width 2, $K = 2$: 12 to 23 % of
+transitions per rung, against none below $n = 200$ whitened).
+``"whitened"`` (the default) runs NUTS on $z = s_a^{-1}R(w)^{-\top}u$, with
+$R^\top R = C_K^\top C_K$ the positive Cholesky factor, so that $u = s_aR(w)^\top z$,
+$z \sim N(0, I_K)$ independent of $w$ under the prior, and
+$U_n(z, w) = \tfrac n2|s_aR^\top z - u^*|^2 - \log N(z; 0, I) - \log\varphi(w)$. Both
+have the same $Z(n)$ and the same law of $(u, w)$; the whitened one has no funnel at small
+$n$ and is the $K$-dimensional analogue of the raw readout (for $K = H$ it is a
+$w$-dependent rotation of $a/s_a$).
+
 **Where it does not apply.** For $K > H$ the matrix $C_K^\top C_K$ has rank at most $H$:
 $u$ lives on an $H$-dimensional subset of $\mathbb R^K$ and has no density, so the model
 refuses and names `form='cutoff'` (exact for every $K$). The same refusal applies when
 the activation's kept coefficients are linearly dependent as functions of $w$ (relu:
-$c_k(w) = w^+c_k(1) + w^-c_k(-1)$, rank 2 for every $H$), detected at prior draws. Near
-the degenerate set the geometry is a funnel in $u$ (scale $\propto$ the smallest singular
-value of $C_K$); NUTS reports the divergences it meets there, and the raw-weight model,
-whose readout is not squeezed, is the better sampler when they appear.
+$c_k(w) = w^+c_k(1) + w^-c_k(-1)$, rank 2 for every $H$), detected at prior draws.
 
 Sources: the law of a finite network's output as a Gaussian given the hidden units is
 Neal (1996), *Bayesian Learning for Neural Networks*, Springer, §2.1; the mode expansion
@@ -153,8 +164,10 @@ class ModeCoordinateModel(PartitionFunction):
     per-mode $1/H$ kurtosis but no cross-mode cumulants; this model has every cumulant
     at every width.
 
-    Position ``[u, w.ravel(), b]`` (``b`` only with bias); ``u`` has one entry per kept
-    coefficient (the circle keeps cosine and sine of each harmonic $k \ge 1$). The
+    Position ``[u, w.ravel(), b]`` (``b`` only with bias), or ``[z, w.ravel(), b]`` when
+    whitened ($u = s_aR(w)^\top z$, the default: no funnel near the degenerate set; module
+    docstring); ``u`` has one entry per kept coefficient (the circle keeps cosine and sine
+    of each harmonic $k \ge 1$). `kept_amplitudes` returns $u$ in both. The
     projection onto the modes and its accuracy (`quadrature`, `trustworthy_n`) are those of
     `CutoffNetworkModel`.
 
@@ -166,6 +179,8 @@ class ModeCoordinateModel(PartitionFunction):
         n_max: the largest $n$ sampled; sets the projection's accuracy.
         num_nodes: a fixed projection size instead (checked).
         max_nodes: the largest projection size tried.
+        parametrization: ``"whitened"`` (NUTS on $z$, default) or ``"amplitudes"`` (NUTS
+            on $u$ with its conditional density).
         card: the model card (set by `load_model`).
 
     Source: Neal (1996), *Bayesian Learning for Neural Networks*, §2.1 (the output is
@@ -248,7 +263,7 @@ class ModeCoordinateModel(PartitionFunction):
         return jnp.concatenate([amplitudes, inner])
 
     def kept_amplitudes(self, position: Position) -> Float[Array, " amplitudes"]:
-        """$u$, the kept amplitudes ($s_aR(w)^\top z$ when whitened)."""
+        r"""$u$, the kept amplitudes ($s_aR(w)^\top z$ when whitened)."""
         amplitudes, inner = self.split(position)
         if self.parametrization == "whitened":
             return self._scaled_factor(inner).T @ amplitudes
@@ -271,7 +286,7 @@ class ModeCoordinateModel(PartitionFunction):
         return log_density + inner_weight_log_prior(self.network, inner)
 
     def sample_prior(self, key: Key) -> Position:
-        """Exact: $z \sim N(0, I)$ and $w \sim \varphi$ (whitened), or a raw-weight prior
+        r"""Exact: $z \sim N(0, I)$ and $w \sim \varphi$ (whitened), or a raw-weight prior
         draw mapped by `from_raw`."""
         raw = self.network.sample_prior(key)
         if self.parametrization == "whitened":
