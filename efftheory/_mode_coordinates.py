@@ -114,10 +114,11 @@ def _check_generic_rank(network, coefficient_matrix, columns: int) -> None:
         return
     raise ValueError(
         f"the {columns} kept mode amplitudes of {network.activation.name} units span only "
-        f"{rank} dimensions at typical prior weights (C_K(w) of rank {rank}; e.g. relu has "
-        "c_k(w) = w+ c_k(1) + w- c_k(-1)), so their prior has no density in "
-        f"R^{columns}: lower num_modes until at most {rank} amplitudes are kept, or use "
-        "the raw-weight cutoff model (form='cutoff').")
+        f"{rank} dimensions at typical prior weights (C_K(w) has singular values below "
+        f"{_RANK_RTOL:g} times its largest: exactly dependent for relu, whose c_k(w) = "
+        "w+ c_k(1) + w- c_k(-1), or too small for float64 at high k), so their prior has "
+        f"no usable density in R^{columns}: lower num_modes until at most {rank} amplitudes "
+        "are kept, or use the raw-weight cutoff model (form='cutoff').")
 
 
 def _triangular_factor(coefficients: Float[Array, "width amplitudes"]
