@@ -50,6 +50,7 @@ from ._measures import InputMeasure as InputMeasure
 from ._measures import Quadrature as Quadrature
 from ._measures import UniformMeasure as UniformMeasure
 from ._measures import get_measure as get_measure
+from ._mode_coordinates import ModeCoordinateModel as ModeCoordinateModel
 from ._mode_models import FreeFieldModel as FreeFieldModel
 from ._mode_models import ScaleMixtureModel as ScaleMixtureModel
 from ._mode_models import prior_mode_statistics as prior_mode_statistics

@@ -48,6 +48,7 @@ import numpy as np
 from ._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel
 from ._empirical import EmpiricalNetworkModel, data_key
 from ._energies import DEFAULT_MAX_NODES
+from ._mode_coordinates import ModeCoordinateModel
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
 from ._networks import SCALINGS, DeepLinearNetwork, TwoLayerNetwork
@@ -147,7 +148,8 @@ def _int_list(minimum: int, length: int = 1):
 # two-layer card without data_size is the population loss).
 _OPTIONAL = object()
 
-FORMS = ("raw", "collapsed", "free_field", "scale_mixture", "cutoff", "collapsed_cutoff")
+FORMS = ("raw", "collapsed", "free_field", "scale_mixture", "cutoff", "collapsed_cutoff",
+         "mode_coordinates")
 
 # builder -> {parameter: (check, default)}; default None means required.
 _SCHEMAS: dict[str, dict[str, tuple]] = {
@@ -217,6 +219,9 @@ def _build_two_layer(p, card):
     if form == "collapsed_cutoff":
         return CollapsedCutoffNetworkModel(network, p["num_modes"], n_max=p["n_max"],
                                            max_nodes=p["max_nodes"], card=card)
+    if form == "mode_coordinates":
+        return ModeCoordinateModel(network, p["num_modes"], n_max=p["n_max"],
+                                   max_nodes=p["max_nodes"], card=card)
     kind = FreeFieldModel if form == "free_field" else ScaleMixtureModel
     return kind.from_network(network, p["num_modes"], card=card)
 
@@ -446,9 +451,10 @@ def load_model(name_or_path, *, data=None, **overrides):
     ``population_loss``, ``mode_amplitudes`` and ``card`` (the card after overrides:
     catalogue-backed known values recomputed, others dropped if a parameter changed).
     Two-layer cards also take ``form`` = ``"raw"`` | ``"collapsed"`` | ``"free_field"`` |
-    ``"scale_mixture"`` | ``"cutoff"`` | ``"collapsed_cutoff"``, ``num_modes`` (for the
-    cutoff forms, $K$: the number of kept modes that do not vanish identically, see
-    `efftheory.CutoffNetworkModel`), and ``n_max`` and ``max_nodes`` for the loss
+    ``"scale_mixture"`` | ``"cutoff"`` | ``"collapsed_cutoff"`` | ``"mode_coordinates"``,
+    ``num_modes`` (for the cutoff forms and ``"mode_coordinates"``, $K$: the number of
+    kept modes that do not vanish identically, see `efftheory.CutoffNetworkModel` and
+    `efftheory.ModeCoordinateModel`), and ``n_max`` and ``max_nodes`` for the loss
     quadrature (``efftheory run --override max_nodes=8192``). A card naming a user builder
     (``"package.module:function"``), or a name registered with `efftheory.register_model`,
     gives what the builder returns for the card's parameters and the overrides, with
@@ -503,7 +509,7 @@ def load_model(name_or_path, *, data=None, **overrides):
                                                  multiplicity=rlct.multiplicity))
             elif not changed - neutral:
                 known.append(value)
-        if parameters.get("form") in ("cutoff", "collapsed_cutoff"):
+        if parameters.get("form") in ("cutoff", "collapsed_cutoff", "mode_coordinates"):
             # A K-mode truncation is a different singularity with its own RLCT: the full
             # network's values would be mislabelled.
             known = []

@@ -17,8 +17,9 @@ Which models have one, and how it is computed (all vectorized over an array of $
   $t \to 0$: a dead unit, and $t \to 1$: two equal units, are log-resolved) — the sharp
   structure at $|w| \sim n^{-1/2}$ becomes a smooth shift in $y$. $G$ itself by
   Gauss–Legendre panels in $x$ (split at 0, so kinks like relu's are integrated exactly);
-* mode-cutoff networks (`CutoffNetworkModel`, `CollapsedCutoffNetworkModel`) at widths 1
-  and 2: the same integral with $G$ replaced by $G_K(w) = C_K C_K^\top$, $(G_K)_{ij} =
+* mode-cutoff networks (`CutoffNetworkModel`, `CollapsedCutoffNetworkModel`, and
+  `ModeCoordinateModel`, whose $Z(n)$ is the same integral) at widths 1 and 2: the
+  same integral with $G$ replaced by $G_K(w) = C_K C_K^\top$, $(G_K)_{ij} =
   \sum_{k\in\mathcal K} c_k(w_i)c_k(w_j)$ over the kept modes, each $c_k$ by the same
   panels (Gaussian: on $[-X, X]$, $X = \max(10, 2\sqrt{k_{max}} + 8)$, beyond which
   $h_k\,\phi$ is below rounding) or, on the circle, a 2048-point trapezoid rule in $t$;
@@ -47,12 +48,17 @@ import scipy.special
 
 from .._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel, _columns
 from .._measures import fourier_basis, hermite_basis, legendre_basis
+from .._mode_coordinates import ModeCoordinateModel
 from .._mode_models import FreeFieldModel, ScaleMixtureModel
 from .._models import CollapsedNetworkModel, NetworkModel
 from .._toy_models import MinAbsModel, NormalCrossingModel, RegularModel
 from ._effective import free_free_energy, free_learning_coefficient
 
 __all__ = ["ExactReferenceUnavailable", "free_energy", "learning_coefficient"]
+
+# Models whose Z(n) is that of the cutoff loss L_K: the mode-coordinate model's (u, w)
+# posterior is the raw cutoff posterior's image, with the same Z(n).
+_CUTOFF_MODELS = (CutoffNetworkModel, CollapsedCutoffNetworkModel, ModeCoordinateModel)
 
 _LOG_STEP = 0.05
 
@@ -110,7 +116,7 @@ def _method(model) -> Callable:
     if isinstance(model, MinAbsModel):
         return _min_abs
     if isinstance(model, NetworkModel | CollapsedNetworkModel | CutoffNetworkModel
-                  | CollapsedCutoffNetworkModel):
+                  | CollapsedCutoffNetworkModel | ModeCoordinateModel):
         _check_network(model)
         return _network
     raise ExactReferenceUnavailable(
@@ -352,8 +358,7 @@ def _truncation_bound(model, n, log_partition):
         mass = (scipy.special.gammainc(dim / 2, math.exp(-80.0 / dim) / 2)
                 + scipy.special.gammaincc(dim / 2, 72.0))
         return mass * np.exp(log_partition)
-    kernel = (_cutoff_kernel(model) if isinstance(model, CutoffNetworkModel
-                                                  | CollapsedCutoffNetworkModel)
+    kernel = (_cutoff_kernel(model) if isinstance(model, _CUTOFF_MODELS)
               else _full_kernel(network))
     radius, weights = _radial_rule(1, scale)
     diagonal = network.readout_variance * kernel(radius, radius)
@@ -383,7 +388,7 @@ def _network_terms(model, n):
     network = model.network
     variance = network.readout_variance
     scale = network.weight_scale
-    cutoff = isinstance(model, CutoffNetworkModel | CollapsedCutoffNetworkModel)
+    cutoff = isinstance(model, _CUTOFF_MODELS)
     kernel = _cutoff_kernel(model) if cutoff else _full_kernel(network)
     if network.width == 1:
         radius, weights = _radial_rule(network.input_dim, scale)
