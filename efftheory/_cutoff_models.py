@@ -413,7 +413,7 @@ class CollapsedCutoffNetworkModel(CollapsedReadoutModel):
         return hidden.T @ self.projection.basis
 
     def readout_kernel(self, position: Position) -> Float[Array, "columns columns"]:
-        """$M = C_K^\top C_K$ (a $K\times K$ matrix; its log det equals that of
+        r"""$M = C_K^\top C_K$ (a $K\times K$ matrix; its log det equals that of
         $I_H + n s_a^2 C_K C_K^\top$)."""
         coefficients = self.coefficient_matrix(position)
         return coefficients.T @ coefficients
