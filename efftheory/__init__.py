@@ -71,10 +71,6 @@ from ._partition import PartitionFunction as PartitionFunction
 from ._registry import register_model as register_model
 from ._registry import registered_models as registered_models
 from ._registry import unregister_model as unregister_model
-from ._study import PRESETS as PRESETS
-from ._study import StudyConfig as StudyConfig
-from ._study import run_study as run_study
-from ._study import study_config as study_config
 from ._sweep import SweepError as SweepError
 from ._sweep import SweepResult as SweepResult
 from ._sweep import read_sweep as read_sweep
@@ -91,6 +87,10 @@ from .sampling import geometric_ladder as geometric_ladder
 from .sampling import resume as resume
 from .sampling import sample as sample
 from .sampling import sample_nuts as sample_nuts
+from .study import PRESETS as PRESETS
+from .study import StudyConfig as StudyConfig
+from .study import run_study as run_study
+from .study import study_config as study_config
 from .theory import exact as exact
 
 __version__ = "0.1.0"

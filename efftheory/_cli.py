@@ -61,7 +61,7 @@ def _parse_assignments(pairs, flag):
 
 
 def _run(arguments) -> int:
-    from ._study import PRESETS, run_study, study_config
+    from .study import PRESETS, run_study, study_config
 
     settings = _parse_assignments(arguments.set, "--set")
     for name in ("n_min", "n_max", "num_rungs", "chains", "warmup", "draws", "seed",
@@ -78,7 +78,7 @@ def _run(arguments) -> int:
         raise ValueError(f"unknown preset {arguments.preset!r}; presets: {sorted(PRESETS)}.")
     if overrides:
         config = config.replace(overrides={**config.overrides, **overrides})
-    from ._results_folder import default_results_folder
+    from .study._results_folder import default_results_folder
 
     out = arguments.out or default_results_folder(config)
     from .sampling import SamplingWarning

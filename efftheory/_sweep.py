@@ -34,7 +34,7 @@ from typing import Any
 
 from ._io import atomic_write_json, atomic_write_text
 
-DEFAULT_RUN = "efftheory._study:run_study"
+DEFAULT_RUN = "efftheory:run_study"
 CONFIG_FILE = "config.json"
 SUMMARY_FILE = "summary.json"
 DONE_FILE = "done.json"
@@ -262,7 +262,7 @@ def sweep(
 
     `run_fn` is a module-level function (workers import it) or an import path
     `"package.module:function"`; the default, the study runner
-    `"efftheory._study:run_study"`, is resolved lazily. A config's ``card`` may be your own
+    `"efftheory:run_study"`, is resolved lazily. A config's ``card`` may be your own
     model: a card file naming ``builder = "package.module:function"`` (workers import it;
     give the card's absolute path where workers run elsewhere), or a name registered with
     `efftheory.register_model`, which is registered again in each worker from its
@@ -496,7 +496,7 @@ def read_grid_file(path: str | os.PathLike) -> dict:
 
     Example (TOML)::
 
-        run = "efftheory._study:run_study"   # optional
+        run = "efftheory:run_study"   # optional
         [grid]
         card = ["tanh256", "circle"]
         seed = [0, 1, 2]
