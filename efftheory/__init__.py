@@ -25,7 +25,7 @@ from ._activations import Activation as Activation
 from ._activations import get_activation as get_activation
 from ._bayes_errors import BayesErrors as BayesErrors
 from ._bayes_errors import bayes_errors as bayes_errors
-from ._cards import ModelCardError as ModelCardError
+from ._card_schema import ModelCardError as ModelCardError
 from ._cards import format_model_table as format_model_table
 from ._cards import list_models as list_models
 from ._cards import load_card as load_card
