@@ -34,10 +34,7 @@ from ._cutoff_models import CollapsedCutoffNetworkModel as CollapsedCutoffNetwor
 from ._cutoff_models import CutoffNetworkModel as CutoffNetworkModel
 from ._cutoff_models import kept_modes as kept_modes
 from ._empirical import EmpiricalNetworkModel as EmpiricalNetworkModel
-from ._energies import QuadratureChoice as QuadratureChoice
-from ._energies import QuadratureError as QuadratureError
 from ._energies import TargetNetwork as TargetNetwork
-from ._energies import choose_num_nodes as choose_num_nodes
 from ._fit import DecayFit as DecayFit
 from ._fit import fit_decay as fit_decay
 from ._function_model import FunctionModel as FunctionModel
@@ -68,6 +65,9 @@ from ._networks import TwoLayerNetwork as TwoLayerNetwork
 from ._numpyro_model import NumPyroModel as NumPyroModel
 from ._numpyro_model import NumPyroModelError as NumPyroModelError
 from ._partition import PartitionFunction as PartitionFunction
+from ._quadrature_choice import QuadratureChoice as QuadratureChoice
+from ._quadrature_choice import QuadratureError as QuadratureError
+from ._quadrature_choice import choose_num_nodes as choose_num_nodes
 from ._registry import register_model as register_model
 from ._registry import registered_models as registered_models
 from ._registry import unregister_model as unregister_model

@@ -9,11 +9,11 @@ from typing import Any
 
 from ._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel
 from ._empirical import EmpiricalNetworkModel, data_key
-from ._energies import DEFAULT_MAX_NODES
 from ._mode_coordinates import ModeCoordinateModel
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
 from ._networks import SCALINGS, DeepLinearNetwork, TwoLayerNetwork
+from ._quadrature_choice import DEFAULT_MAX_NODES
 from ._toy_models import MinAbsModel, NormalCrossingModel, PolynomialMachine, RegularModel
 from .theory import _rlct
 

@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from ._energies import QuadratureError
+    from ._quadrature_choice import QuadratureError
 
     arguments = build_parser().parse_args(argv)
     try:
