@@ -25,7 +25,7 @@ from ._activations import Activation as Activation
 from ._activations import get_activation as get_activation
 from ._bayes_errors import BayesErrors as BayesErrors
 from ._bayes_errors import bayes_errors as bayes_errors
-from ._cards import ModelCardError as ModelCardError
+from ._card_schema import ModelCardError as ModelCardError
 from ._cards import format_model_table as format_model_table
 from ._cards import list_models as list_models
 from ._cards import load_card as load_card
@@ -34,10 +34,7 @@ from ._cutoff_models import CollapsedCutoffNetworkModel as CollapsedCutoffNetwor
 from ._cutoff_models import CutoffNetworkModel as CutoffNetworkModel
 from ._cutoff_models import kept_modes as kept_modes
 from ._empirical import EmpiricalNetworkModel as EmpiricalNetworkModel
-from ._energies import QuadratureChoice as QuadratureChoice
-from ._energies import QuadratureError as QuadratureError
 from ._energies import TargetNetwork as TargetNetwork
-from ._energies import choose_num_nodes as choose_num_nodes
 from ._fit import DecayFit as DecayFit
 from ._fit import fit_decay as fit_decay
 from ._function_model import FunctionModel as FunctionModel
@@ -68,13 +65,12 @@ from ._networks import TwoLayerNetwork as TwoLayerNetwork
 from ._numpyro_model import NumPyroModel as NumPyroModel
 from ._numpyro_model import NumPyroModelError as NumPyroModelError
 from ._partition import PartitionFunction as PartitionFunction
+from ._quadrature_choice import QuadratureChoice as QuadratureChoice
+from ._quadrature_choice import QuadratureError as QuadratureError
+from ._quadrature_choice import choose_num_nodes as choose_num_nodes
 from ._registry import register_model as register_model
 from ._registry import registered_models as registered_models
 from ._registry import unregister_model as unregister_model
-from ._study import PRESETS as PRESETS
-from ._study import StudyConfig as StudyConfig
-from ._study import run_study as run_study
-from ._study import study_config as study_config
 from ._sweep import SweepError as SweepError
 from ._sweep import SweepResult as SweepResult
 from ._sweep import read_sweep as read_sweep
@@ -91,6 +87,10 @@ from .sampling import geometric_ladder as geometric_ladder
 from .sampling import resume as resume
 from .sampling import sample as sample
 from .sampling import sample_nuts as sample_nuts
+from .study import PRESETS as PRESETS
+from .study import StudyConfig as StudyConfig
+from .study import run_study as run_study
+from .study import study_config as study_config
 from .theory import exact as exact
 
 __version__ = "0.1.0"

@@ -61,7 +61,7 @@ def _parse_assignments(pairs, flag):
 
 
 def _run(arguments) -> int:
-    from ._study import PRESETS, run_study, study_config
+    from .study import PRESETS, run_study, study_config
 
     settings = _parse_assignments(arguments.set, "--set")
     for name in ("n_min", "n_max", "num_rungs", "chains", "warmup", "draws", "seed",
@@ -78,7 +78,7 @@ def _run(arguments) -> int:
         raise ValueError(f"unknown preset {arguments.preset!r}; presets: {sorted(PRESETS)}.")
     if overrides:
         config = config.replace(overrides={**config.overrides, **overrides})
-    from ._results_folder import default_results_folder
+    from .study._results_folder import default_results_folder
 
     out = arguments.out or default_results_folder(config)
     from .sampling import SamplingWarning
@@ -172,14 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="machine-readable output")
     models.set_defaults(handler=_models)
 
-    from ._sweep import add_sweep_parser
+    from ._sweep_cli import add_sweep_parser
 
     add_sweep_parser(commands)
     return parser
 
 
 def main(argv=None) -> int:
-    from ._energies import QuadratureError
+    from ._quadrature_choice import QuadratureError
 
     arguments = build_parser().parse_args(argv)
     try:

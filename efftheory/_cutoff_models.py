@@ -32,7 +32,7 @@ a $K \times K$ log-determinant, with the tempering interface of `CollapsedNetwor
 
 The coefficients are projections $u_k = \sum_q \omega_q f_\theta(x_q) e_k(x_q)$ with the
 measure's own rule (Gauss–Hermite, trapezoid in $t$, Gauss–Legendre); its size $Q$ is
-chosen like the full loss's (`efftheory._energies.choose_num_nodes`): the smallest
+chosen like the full loss's (`efftheory._quadrature_choice.choose_num_nodes`): the smallest
 $Q = Q_0 2^j$ with $10\max|L_{K,Q} - L_{K,2Q}| \le 10^{-3}/n_{max}$ over 16 prior draws.
 $K$ must not exceed the modes float64 resolves at the prior's typical weight
 $|w| = s_w$ (`mode_coefficients` error bound below $10^{-3}|c_k|$); beyond it $L_K$ would
@@ -47,13 +47,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._energies import (
-    DEFAULT_MAX_NODES,
-    QuadratureChoice,
-    QuadratureError,
-    TargetNetwork,
-    validate_n_max,
-)
+from ._energies import TargetNetwork
 from ._measures import (
     CircleMeasure,
     GaussianMeasure,
@@ -70,6 +64,12 @@ from ._models import (
 from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
+from ._quadrature_choice import (
+    DEFAULT_MAX_NODES,
+    QuadratureChoice,
+    QuadratureError,
+    validate_n_max,
+)
 from ._types import Array, Float, Key, Position, Scalar
 
 # A kept coefficient is resolved when its float64 error bound is below this times |c_k|.

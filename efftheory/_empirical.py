@@ -34,10 +34,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._energies import DEFAULT_MAX_NODES, TargetNetwork
+from ._energies import TargetNetwork
 from ._models import NetworkModel, _validate_target
 from ._networks import TwoLayerNetwork, _positive_int
 from ._partition import PartitionFunction
+from ._quadrature_choice import DEFAULT_MAX_NODES
 from ._types import Array, Float, Key, Position, Scalar
 
 

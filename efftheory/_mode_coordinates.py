@@ -70,11 +70,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._cutoff_models import CutoffNetworkModel, ModeProjection, _columns
-from ._energies import DEFAULT_MAX_NODES, QuadratureChoice, TargetNetwork
+from ._energies import TargetNetwork
 from ._linalg import factored_gaussian_log_density
 from ._models import ModeAmplitudesUnavailable, inner_weight_log_prior
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
+from ._quadrature_choice import DEFAULT_MAX_NODES, QuadratureChoice
 from ._types import Array, Float, Key, Position, Scalar
 
 Parametrization = Literal["whitened", "amplitudes"]

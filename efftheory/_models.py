@@ -36,22 +36,15 @@ import jax
 import jax.numpy as jnp
 
 from ._energies import (
-    DEFAULT_MAX_NODES,
     LossRule,
-    QuadratureChoice,
-    QuadratureError,
     TargetNetwork,
-    assess_num_nodes,
-    choose_num_nodes,
     cutoff_energy,
     gram_factor,
     gram_matrix,
     loss_rule,
     mode_amplitudes,
     mode_energies,
-    test_draws,
     uses_mehler_form,
-    validate_n_max,
 )
 from ._energies import population_loss as network_population_loss
 from ._linalg import (
@@ -62,6 +55,15 @@ from ._linalg import (
 )
 from ._networks import DeepLinearNetwork, TwoLayerNetwork
 from ._partition import PartitionFunction
+from ._quadrature_choice import (
+    DEFAULT_MAX_NODES,
+    QuadratureChoice,
+    QuadratureError,
+    assess_num_nodes,
+    choose_num_nodes,
+    test_draws,
+    validate_n_max,
+)
 from ._types import Array, Float, Key, Position, Scalar, ScalarLike
 
 
@@ -277,7 +279,7 @@ class CollapsedNetworkModel(CollapsedReadoutModel):
     $T_n$ comes from Cholesky of the formed $I + ns_a^2G$ while that is accurate to
     `n_max` (about twice as fast), else from QR of $[\sqrt{ns_a^2}\,\Phi; I]$ with
     $G = \Phi^\top\Phi$, whose rounding grows like $\sqrt n$ instead of $n$
-    (`efftheory._energies`, "Factored kernels"); ``factored`` says which. At width 128
+    (`efftheory._quadrature_choice`, "Factored kernels"); ``factored`` says which. At width 128
     this moves the trustworthy $n$ from $1.9\cdot10^9$ to $3.6\cdot10^{15}$ at $Q = 256$.
     """
 

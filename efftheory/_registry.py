@@ -38,7 +38,7 @@ _PATH_HELP = ("a builder path looks like 'package.module:function': a module Pyt
 
 
 def _error(message: str) -> ValueError:
-    from ._cards import ModelCardError
+    from ._card_schema import ModelCardError
 
     return ModelCardError(message)
 

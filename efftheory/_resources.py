@@ -103,7 +103,7 @@ def study_memory_terms(config, builder: str, parameters: dict, *,
     fewest nodes ever chosen stand in (a lower bound). `num_params` is the built model's
     size (a user model's, which its parameters do not tell).
     """
-    from ._study import QUENCHED_DRAWS
+    from .study._inner_weights import QUENCHED_DRAWS
 
     rungs = config.num_rungs + 1
     if num_params is None:

@@ -10,37 +10,33 @@ must accept a folder left by a killed attempt of itself, by resuming or overwrit
 Results are gathered from every `summary.json` into `out/sweep.csv` and a list of dicts.
 """
 
-import argparse
 import concurrent.futures as futures
 import csv
 import dataclasses
-import hashlib
-import importlib
 import io
-import itertools
 import json
 import multiprocessing
 import os
-import re
-import socket
 import sys
-import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_json, atomic_write_text
+from ._io import atomic_write_text
+from ._sweep_grid import expand_grid, run_id
+from ._sweep_worker import (
+    CONFIG_FILE,
+    DONE_FILE,
+    SUMMARY_FILE,
+    RunFunction,
+    _execute,
+    _worker_setup,
+    resolve_run_function,
+)
 
-DEFAULT_RUN = "efftheory._study:run_study"
-CONFIG_FILE = "config.json"
-SUMMARY_FILE = "summary.json"
-DONE_FILE = "done.json"
 TABLE_FILE = "sweep.csv"
-
-RunFunction = Callable[[dict, Path], dict | None]
 
 
 class SweepError(RuntimeError):
@@ -69,150 +65,6 @@ class SweepResult:
     @property
     def table(self) -> Path:
         return self.out / TABLE_FILE
-
-
-# ------------------------------------------------------------------------- configs
-
-
-def expand_grid(grid: Mapping[str, Sequence] | Sequence[Mapping],
-                fixed: Mapping[str, Any] | None = None) -> list[dict]:
-    """Configs of a sweep: the Cartesian product of `grid`'s lists, each with `fixed` added.
-
-    `grid` maps setting names to lists of values (`{"card": [...], "seed": [0, 1]}`; the
-    last key varies fastest), or is already a list of config dicts.
-    """
-    fixed = dict(fixed or {})
-    if isinstance(grid, Mapping):
-        for name, values in grid.items():
-            if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-                raise TypeError(f"grid[{name!r}] must be a list of values, got {values!r}; "
-                                f"write [{values!r}] or move it to the fixed settings.")
-            if len(values) == 0:
-                raise ValueError(f"grid[{name!r}] is empty; give at least one value.")
-        clash = set(grid) & set(fixed)
-        if clash:
-            raise ValueError(f"{sorted(clash)} appear both in the grid and in the fixed "
-                             "settings; keep each setting in one of them.")
-        names = list(grid)
-        configs = [{**dict(zip(names, values, strict=True)), **fixed}
-                   for values in itertools.product(*(grid[name] for name in names))]
-    else:
-        configs = [{**dict(config), **fixed} for config in grid]
-    for config in configs:
-        _canonical_json(config)
-    return configs
-
-
-def config_hash(config: Mapping) -> str:
-    """First 10 hex digits of the SHA-256 of the config's canonical JSON."""
-    return hashlib.sha256(_canonical_json(config).encode()).hexdigest()[:10]
-
-
-def run_id(config: Mapping, name_keys: Iterable[str] | None = None) -> str:
-    """`key-value_key-value-<hash>`: a slug of `name_keys` (default: all scalar settings)
-    for people, and the hash of the whole config that makes it unique and stable. Scalars
-    inside a dict value appear as `key.inner-value` (`overrides.width-8`)."""
-    keys = sorted(config) if name_keys is None else list(name_keys)
-    scalar = str | int | float | bool
-    parts = []
-    for key in keys:
-        value = config.get(key)
-        if isinstance(value, scalar):
-            parts.append(f"{key}-{value}")
-        elif isinstance(value, Mapping):
-            parts += [f"{key}.{inner}-{item}" for inner, item in value.items()
-                      if isinstance(item, scalar)]
-    slug = re.sub(r"[^A-Za-z0-9.=+-]+", "_", "_".join(parts)).strip("_.")[:80]
-    return f"{slug}-{config_hash(config)}" if slug else config_hash(config)
-
-
-def _canonical_json(config: Mapping) -> str:
-    try:
-        return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"a sweep config must be JSON-able (str, int, float, bool, None, "
-                        f"lists and dicts of them), got {config!r}: {error}") from None
-
-
-# ------------------------------------------------------------------------ one run
-
-
-def resolve_run_function(run_fn: RunFunction | str | None) -> RunFunction:
-    """A callable from a callable or a `"package.module:function"` path (None: the study)."""
-    if callable(run_fn):
-        return run_fn
-    spec = DEFAULT_RUN if run_fn is None else run_fn
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise ValueError(f"run function {spec!r} must look like 'package.module:function'.")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
-        raise ValueError(f"cannot load the run function {spec!r} ({error}); pass run_fn= a "
-                         "module-level function or an importable 'module:function'.") from None
-
-
-def _execute(run_fn: RunFunction | str | None, config: dict, run_dir: str,
-             registrations: dict | None = None) -> float:
-    """Worker side: run one config into `run_dir`, then mark it done. Returns seconds.
-    `registrations` are the sweep's registered models (`efftheory.register_model`), made
-    here too by importing their builders."""
-    folder = Path(run_dir)
-    if (folder / DONE_FILE).exists():
-        return 0.0
-    if registrations:
-        from ._registry import restore_registrations
-
-        restore_registrations(registrations)
-    atomic_write_json(folder / CONFIG_FILE, config)
-    function = resolve_run_function(run_fn)
-    start = time.perf_counter()
-    summary = function(dict(config), folder)
-    seconds = time.perf_counter() - start
-    if not (folder / SUMMARY_FILE).exists():
-        if not isinstance(summary, Mapping):
-            raise FileNotFoundError(
-                f"run function {_describe(run_fn)} wrote no {SUMMARY_FILE} in {folder} and "
-                "returned no dict; write one or return the summary.")
-        atomic_write_json(folder / SUMMARY_FILE, dict(summary))
-    # Written last: its presence is the only mark of a finished run.
-    atomic_write_json(folder / DONE_FILE, {
-        "run_id": folder.name, "config_hash": config_hash(config), "run": _describe(run_fn),
-        "seconds": seconds, "host": socket.gethostname(), "pid": os.getpid(),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-    return seconds
-
-
-def _describe(run_fn) -> str:
-    if run_fn is None or isinstance(run_fn, str):
-        return run_fn or DEFAULT_RUN
-    return f"{getattr(run_fn, '__module__', '?')}:{getattr(run_fn, '__qualname__', run_fn)}"
-
-
-#: Seconds between a worker's checks that the sweep that started it is still alive.
-PARENT_POLL_SECONDS = 0.5
-
-
-def _worker_setup(parent_pid: int | None = None) -> None:
-    # Several JAX processes may share one accelerator; preallocating 75% of its memory
-    # each would starve the rest (override by setting the variable before the sweep).
-    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    if parent_pid is not None:
-        threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True,
-                         name="efftheory-parent-watchdog").start()
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """Exit as soon as the sweep process that started this worker is gone.
-
-    A killed sweep (SIGKILL, the OOM killer) cannot shut its pool down, and an orphaned
-    spawn worker would otherwise wait on its call queue forever, holding its memory. An
-    orphan is re-parented, so its parent pid changes: that is the signal (portable, unlike
-    Linux's PR_SET_PDEATHSIG). `os._exit` because the main thread may be mid-run.
-    """
-    while os.getppid() == parent_pid:
-        time.sleep(PARENT_POLL_SECONDS)
-    os._exit(1)
 
 
 # ------------------------------------------------------------------------ the sweep
@@ -262,7 +114,7 @@ def sweep(
 
     `run_fn` is a module-level function (workers import it) or an import path
     `"package.module:function"`; the default, the study runner
-    `"efftheory._study:run_study"`, is resolved lazily. A config's ``card`` may be your own
+    `"efftheory:run_study"`, is resolved lazily. A config's ``card`` may be your own
     model: a card file naming ``builder = "package.module:function"`` (workers import it;
     give the card's absolute path where workers run elsewhere), or a name registered with
     `efftheory.register_model`, which is registered again in each worker from its
@@ -486,92 +338,3 @@ def write_table(rows: Sequence[Mapping], path: str | os.PathLike) -> Path:
         writer.writerow({key: json.dumps(value) if isinstance(value, list | dict) else value
                          for key, value in row.items()})
     return atomic_write_text(path, buffer.getvalue())
-
-
-# ------------------------------------------------------------------------ the CLI
-
-
-def read_grid_file(path: str | os.PathLike) -> dict:
-    """A sweep file (TOML or JSON): `[grid]` lists, optional `[fixed]` and `run`.
-
-    Example (TOML)::
-
-        run = "efftheory._study:run_study"   # optional
-        [grid]
-        card = ["tanh256", "circle"]
-        seed = [0, 1, 2]
-        [fixed]
-        draws = 2000
-    """
-    import tomllib
-
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text file (a grid file is TOML or JSON).") from None
-    except OSError as error:
-        raise ValueError(f"grid file {path} cannot be read: {error.strerror or error}.") from None
-    try:
-        spec = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
-        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
-        raise ValueError(f"{path}: not valid {kind} ({error}).") from None
-    unknown = set(spec) - {"grid", "fixed", "run"} if isinstance(spec, dict) else set()
-    if not isinstance(spec, dict) or "grid" not in spec or unknown:
-        found = sorted(spec) if isinstance(spec, dict) else type(spec).__name__
-        raise ValueError(f"{path} must have a [grid] table of lists, optionally [fixed] and "
-                         f"run = 'module:function'; found {found}.")
-    if not isinstance(spec["grid"], dict | list):
-        raise ValueError(f"{path}: grid must be a table of lists, got {spec['grid']!r}.")
-    if not isinstance(spec.get("fixed", {}), dict):
-        raise ValueError(f"{path}: fixed must be a table, got {spec['fixed']!r}.")
-    try:
-        expand_grid(spec["grid"], spec.get("fixed"))
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: {error}") from None
-    return spec
-
-
-def sweep_command(arguments: argparse.Namespace) -> int:
-    """`efftheory sweep GRID --out DIR [--scheduler ADDRESS | --workers N]`."""
-    try:
-        spec = read_grid_file(arguments.grid)
-    except ValueError as error:
-        print(f"efftheory sweep: {error}", file=sys.stderr)
-        return 2
-    try:
-        result = sweep(spec["grid"], spec.get("run"), out=arguments.out,
-                       fixed=spec.get("fixed"), scheduler=arguments.scheduler,
-                       workers=arguments.workers, retries=arguments.retries, verbose=True)
-    except SweepError as error:
-        print(f"efftheory sweep: {error}", file=sys.stderr)
-        result, status = error.result, 1
-    except ImportError as error:
-        print(f"efftheory sweep: {error}", file=sys.stderr)
-        return 2
-    else:
-        status = 0
-    print(f"{len(result.ran)} ran, {len(result.skipped)} already done, "
-          f"{len(result.failed)} failed; table: {result.table}")
-    return status
-
-
-def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
-    """Add the `sweep` command to the `efftheory` CLI's subparsers."""
-    parser = subparsers.add_parser(
-        "sweep", help="run a grid of studies (local processes or a Dask cluster)",
-        description="Run every config of a grid file (TOML or JSON: [grid] lists, [fixed] "
-                    "settings, optional run = 'module:function'), one folder per run under "
-                    "--out; finished runs are skipped, results gathered in OUT/sweep.csv.")
-    parser.add_argument("grid", type=Path, help="grid file (.toml or .json)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="Dask scheduler address, e.g. tcp://host:8786 (needs the "
-                             "'sweep' extra); default: local processes")
-    parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="local worker processes (default: half the CPUs)")
-    parser.add_argument("--retries", type=int, default=2,
-                        help="times a run whose worker died is resubmitted (default 2)")
-    parser.set_defaults(handler=sweep_command)
-    return parser

@@ -5,10 +5,10 @@ import jax
 import numpy as np
 import pytest
 
+from efftheory._card_parsing import catalogue_value
 from efftheory._cards import (
     ModelCardError,
     card_paths,
-    catalogue_value,
     format_model_table,
     list_models,
     load_card,

@@ -4,16 +4,11 @@ import numpy as np
 import pytest
 
 import efftheory as et
-from efftheory._energies import (
-    QuadratureError,
-    choose_num_nodes,
-    gram_matrix,
-    loss_rule,
-    tempered_energy_error,
-)
+from efftheory._energies import gram_matrix, loss_rule
 from efftheory._models import NetworkModel
 from efftheory._modes import mode_coefficients
 from efftheory._networks import TwoLayerNetwork
+from efftheory._quadrature_choice import QuadratureError, choose_num_nodes, tempered_energy_error
 
 
 @pytest.mark.parametrize("activation", ["tanh", "erf"])

@@ -11,7 +11,7 @@ from efftheory._resources import (
     parse_bytes,
     study_memory_terms,
 )
-from efftheory._study_guards import load_study_model
+from efftheory.study._guards import load_study_model
 
 
 def test_huge_width_is_refused_before_building(monkeypatch):

@@ -14,8 +14,8 @@ import pytest
 
 import efftheory as et
 from efftheory._cli import main
-from efftheory._results_folder import default_results_folder
 from efftheory.sampling import _api
+from efftheory.study._results_folder import default_results_folder
 
 TINY = dict(overrides={"width": 2}, n_min=1.0, n_max=1e3, num_rungs=5, chains=2, warmup=100,
             draws=100, chunk_size=50, progress=False)
@@ -262,13 +262,14 @@ def test_flagship_preset_is_the_issue_s_cpu_study():
     ladder = config.n_ladder
     assert ladder[0] == 0 and ladder[1] == 1.0 and ladder[-1] == 1e8 and len(ladder) >= 25
     assert config.chains == 4 and config.overrides == {"form": "collapsed"}
-    model = et._study_guards.load_study_model(config)
+    model = et.study._guards.load_study_model(config)
     assert isinstance(model, et.CollapsedNetworkModel) and model.network.width == 128
     assert model.trustworthy_n >= config.n_max
 
 
 def test_crossovers_use_arbitrary_precision_where_float64_only_bounds_them():
-    from efftheory._study import GeometricValue, _crossovers
+    from efftheory.study._analysis import GeometricValue
+    from efftheory.study._kernel import _crossovers
 
     eigenvalues = np.array([1.0, 1e-4, 1e-8])  # float64 stops here (floor 1e-13)
     precise = [1.0, 1e-4, 1e-8, 1e-16, 1e-30, 1e-60]
@@ -287,7 +288,7 @@ def test_crossovers_use_arbitrary_precision_where_float64_only_bounds_them():
 def test_effective_columns_use_arbitrary_precision_where_the_top_rung_needs_it():
     # Below n_max * floor = 1e-3 the float64 spectrum stands; above it the precise one
     # replaces it, else lambda_eff would stop growing at the float64 floor.
-    from efftheory._study import _kernel_eigenvalues, _spectrum_for_ladder
+    from efftheory.study._kernel import _kernel_eigenvalues, _spectrum_for_ladder
 
     model = et.load_model("learning-zero-small", form="collapsed", width=16, n_max=1e4)
     eigenvalues, cap, floor = _kernel_eigenvalues(model, None)
@@ -310,7 +311,7 @@ def test_posterior_weight_size_reads_collapsed_positions():
 
     import xarray as xr
 
-    from efftheory._study import _posterior_inner_weight_size
+    from efftheory.study._inner_weights import _posterior_inner_weight_size
 
     model = et.load_model("learning-zero-small", form="collapsed", width=3, n_max=10.0)
     positions = np.array([[[[1.0, -2.0, 3.0]], [[-1.0, 2.0, -3.0]]]])  # chain, draw, rung
@@ -320,7 +321,7 @@ def test_posterior_weight_size_reads_collapsed_positions():
 
 
 def test_local_exponent_of_a_pure_power_law_is_its_power():
-    from efftheory._study import _local_exponents
+    from efftheory.study._analysis import _local_exponents
 
     n = np.geomspace(10.0, 1e8, 8)
     lam = 0.5 * np.log(n) ** 1.7

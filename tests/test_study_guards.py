@@ -5,7 +5,7 @@ import pytest
 import efftheory as et
 from efftheory._cards import ModelCardError, card_paths, load_card
 from efftheory._cli import main
-from efftheory._study_guards import load_study_model
+from efftheory.study._guards import load_study_model
 
 CARDS = sorted(card_paths())
 # Three builders run in every CI run (about 12 s each, compilation); every card, the

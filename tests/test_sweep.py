@@ -14,16 +14,10 @@ from pathlib import Path
 import pytest
 import sweep_runs
 
-from efftheory._sweep import (
-    DONE_FILE,
-    SweepError,
-    add_sweep_parser,
-    config_hash,
-    expand_grid,
-    read_sweep,
-    run_id,
-    sweep,
-)
+from efftheory._sweep import SweepError, read_sweep, sweep
+from efftheory._sweep_cli import add_sweep_parser
+from efftheory._sweep_grid import config_hash, expand_grid, run_id
+from efftheory._sweep_worker import DONE_FILE
 
 GRID = {"seed": [0, 1, 2, 3], "coefficient": [1.0, 2.0]}
 FIXED = {"rungs": 2, "chains": 2, "warmup": 20, "draws": 20, "n_max": 50.0}

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._kernel import _two_layer_network
+
 Z_AGREE = 3.0
 
 #: Study forms whose truncation exists, and the cutoff form sampled for each.
@@ -45,8 +47,6 @@ def check_cutoff_modes(cutoff_modes) -> None:
 
 def cutoff_form(config, model) -> str:
     """The form of the truncations of `config`'s model, or a ValueError saying what to change."""
-    from ._study import _two_layer_network
-
     form = config.overrides.get("form", "raw")
     if _two_layer_network(model) is None or form not in CUTOFF_FORMS:
         raise ValueError(
@@ -61,9 +61,10 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
                    restart: bool) -> dict[int, dict]:
     """Sample each truncation over the study's ladder: ``{K: {"learning_coefficient",
     "mcse", "kept_modes", "rhat", "ess_bulk", "divergences"}}`` (lists over the rungs)."""
-    from . import _results_folder, sampling
-    from ._cards import load_model
-    from ._study_guards import checkpoint_errors
+    from .. import sampling
+    from .._cards import load_model
+    from . import _results_folder
+    from ._guards import checkpoint_errors
 
     if not config.cutoff_modes:
         return {}
@@ -126,42 +127,6 @@ def _k_star(row: dict, measured: dict[int, dict], index: int) -> int | None:
         if abs(value - full) <= Z_AGREE * math.hypot(error, full_error):
             return num_modes
     return None
-
-
-def cutoff_section(summary: dict) -> list[str]:
-    """The report's section: λ̂_K beside λ̂, K*(n) and the kernel count, per rung."""
-    cutoffs = summary.get("cutoffs")
-    if not cutoffs:
-        return []
-    ks = sorted(cutoffs, key=int)
-    lines = ["", "## What a mode cutoff predicts, measured", "",
-             "λ̂_K(n): the same ladder sampled with the loss truncated to the first K modes "
-             "that do not vanish identically (kept modes: "
-             + "; ".join(f"K = {k}: {cutoffs[k]['kept_modes']}" for k in ks) + "). "
-             "K*(n): the smallest K within 3 combined MCSE of λ̂(n) (at this run's "
-             "resolution); kernel count: #{j : n μ_j > 1}.", "",
-             "| n | λ̂ ± MCSE | " + " | ".join(f"λ̂_{k}" for k in ks) +
-             " | K*(n) | kernel count |",
-             "|---|---|" + "---|" * len(ks) + "---|---|"]
-    for row in summary["rungs"]:
-        if row["n"] == 0 or row["learning_coefficient"] is None:
-            continue
-        cells = [f"{row['n']:.3g}", f"{row['learning_coefficient']:.4g} ± "
-                 f"{row['learning_coefficient_mcse']:.2g}"]
-        for k in ks:
-            value, error = row[f"cutoff_{k}_learning_coefficient"], row[f"cutoff_{k}_mcse"]
-            cells.append("" if value is None else f"{value:.4g} ± {error:.2g}")
-        k_star = row.get("k_star")
-        cells.append(f"> {ks[-1]}" if k_star is None else str(k_star))
-        count = row.get("kernel_mode_count")
-        cells.append("" if count is None else str(count))
-        lines.append("| " + " | ".join(cells) + " |")
-    failing = [k for k in ks if cutoffs[k]["diagnostics"]]
-    if failing:
-        lines += ["", f"**Diagnostics failed for K = {', '.join(failing)}** (R-hat, ESS or "
-                  "divergences; `cutoffs` in summary.json): those columns are not to be "
-                  "trusted yet."]
-    return lines
 
 
 def _finite(value):

@@ -9,7 +9,6 @@ own `FunctionModel`) gets no such column: the summary's ``theory_absent`` and th
 say which are missing and why, instead of a column of blanks.
 """
 
-import math
 
 #: The per-rung columns of each prediction.
 EFFECTIVE_COLUMNS = ("effective_learning_coefficient", "effective_staircase",
@@ -54,32 +53,3 @@ def drop_absent_columns(row: dict, effective_known: bool, quenched_known: bool) 
     dropped = ((EFFECTIVE_COLUMNS if not effective_known else ())
                + (QUENCHED_COLUMNS if not quenched_known else ()))
     return {key: value for key, value in row.items() if key not in dropped}
-
-
-def measurement_section(summary: dict) -> list[str]:
-    """The report's table of measurements, for a model with no prediction to compare."""
-    lines = ["", "## Measurement", "",
-             "| n | λ̂ ± MCSE | F ± error (thermodynamic integration) |", "|---|---|---|"]
-    for row in summary["rungs"]:
-        lam, free = row["learning_coefficient"], row["free_energy"]
-        lam_text = "" if lam is None else (
-            f"{lam:.4g} ± {_number(row['learning_coefficient_mcse'], '.2g')}")
-        free_text = "" if free is None else (
-            f"{free:.4g} ± {_number(row['free_energy_err'], '.2g')}")
-        lines.append(f"| {row['n']:.3g} | {lam_text} | {free_text} |")
-    return lines
-
-
-def absent_section(summary: dict) -> list[str]:
-    """The report's list of predictions not made for this model, with the reason."""
-    absent = summary.get("theory_absent") or []
-    if not absent:
-        return []
-    lines = ["", "## Not computed for this model", ""]
-    lines += [f"- {entry['name']} ({', '.join(f'`{c}`' for c in entry['columns'])}): "
-              f"{entry['why']}." for entry in absent]
-    return lines
-
-
-def _number(value, form: str) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else format(value, form)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._resources import check_study_memory
-from ._study_cutoff import check_cutoff_modes
+from .._resources import check_study_memory
+from ._cutoff import check_cutoff_modes
 
 
 def load_study_model(config):
@@ -26,14 +26,10 @@ def load_study_model(config):
     parameters before anything is built (`check_study_memory`), and again with the chosen
     number of quadrature nodes; a user model's, once built, from its size.
     """
-    from ._cards import (
-        ModelCardError,
-        _validate_parameters,
-        builder_parameters,
-        load_card,
-        load_model,
-    )
-    from ._registry import is_builder_path
+    from .._card_parsing import _validate_parameters
+    from .._card_schema import ModelCardError
+    from .._cards import builder_parameters, load_card, load_model
+    from .._registry import is_builder_path
 
     if "n_max" in config.overrides:
         raise ModelCardError(

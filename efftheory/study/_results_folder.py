@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ._io import atomic_write_json
+from .._io import atomic_write_json
 
 STATUS_FILE = "status.json"
 CHECKPOINT = "checkpoint"
@@ -120,7 +120,7 @@ def default_results_folder(config, root: str | Path = "results") -> Path:
     (``width=8,draws=20``), or is a stable hash of them when that would be long, so runs
     with different settings never share a folder by default.
     """
-    from ._study import study_config
+    from ._config import study_config
 
     name = Path(config.card).stem if config.card.endswith(".toml") else config.card
     plain = study_config(config.card)
