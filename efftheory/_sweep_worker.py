@@ -13,6 +13,8 @@ from ._io import atomic_write_json
 from ._sweep_grid import config_hash
 
 DEFAULT_RUN = "efftheory:run_study"
+# Run functions that moved; grid files written for an older efftheory still name them.
+_MOVED = {"efftheory._study:run_study": DEFAULT_RUN}
 CONFIG_FILE = "config.json"
 SUMMARY_FILE = "summary.json"
 DONE_FILE = "done.json"
@@ -24,7 +26,7 @@ def resolve_run_function(run_fn: RunFunction | str | None) -> RunFunction:
     """A callable from a callable or a `"package.module:function"` path (None: the study)."""
     if callable(run_fn):
         return run_fn
-    spec = DEFAULT_RUN if run_fn is None else run_fn
+    spec = DEFAULT_RUN if run_fn is None else _MOVED.get(run_fn, run_fn)
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"run function {spec!r} must look like 'package.module:function'.")

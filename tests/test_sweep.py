@@ -200,3 +200,12 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     if alive:
         os.kill(worker, signal.SIGKILL)
     assert not alive, "the worker outlived its sweep"
+
+
+def test_grid_files_naming_the_old_study_path_still_resolve():
+    """Grid files written before the study became a package name its old private path."""
+    import efftheory
+    from efftheory._sweep_worker import resolve_run_function
+
+    assert resolve_run_function("efftheory._study:run_study") is efftheory.run_study
+    assert resolve_run_function(None) is efftheory.run_study

@@ -48,13 +48,13 @@ def _posterior_inner_weight_size(model, result):
     posterior = result.inference_data.posterior
     if network is None or "position" not in posterior:
         return None
-    from .._models import CollapsedReadoutModel
-
     positions = np.asarray(posterior["position"].values)  # (chain, draw, rung, param)
     flat = positions.reshape(-1, positions.shape[-1])
-    if isinstance(model, CollapsedReadoutModel):
-        # Collapsed positions are raw ones without the readout a, which is integrated out.
-        flat = np.concatenate([np.zeros((flat.shape[0], network.width)), flat], axis=-1)
+    if flat.shape[-1] != network.num_params:
+        # Collapsed positions are the inner parameters alone (the readout a is integrated
+        # out); mode-coordinate ones put the K amplitude coordinates before them.
+        inner = flat[:, flat.shape[-1] - (network.num_params - network.width):]
+        flat = np.concatenate([np.zeros((flat.shape[0], network.width)), inner], axis=-1)
     weights = np.asarray(jax.vmap(lambda position: network.unflatten(position).weights)(flat))
     weights = weights.reshape(-1, positions.shape[-2], network.width, network.input_dim)
     return np.linalg.norm(weights, axis=-1).mean(axis=(0, 2))
