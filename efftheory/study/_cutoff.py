@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._analysis import _finite
 from ._kernel import _two_layer_network
 
 Z_AGREE = 3.0
@@ -127,8 +128,3 @@ def _k_star(row: dict, measured: dict[int, dict], index: int) -> int | None:
         if abs(value - full) <= Z_AGREE * math.hypot(error, full_error):
             return num_modes
     return None
-
-
-def _finite(value):
-    value = float(value)
-    return value if math.isfinite(value) else None
