@@ -358,6 +358,11 @@ def built_site(tmp_path_factory):
     return site, completed.returncode, completed.stdout + completed.stderr
 
 
+_MARKDOWN_CELL = re.compile(r'<div class="[^"]*\bjp-MarkdownOutput\b[^"]*"[^>]*>(.*?)</div>',
+                            re.S)
+_CODE = re.compile(r"<code\b.*?</code>", re.S)
+
+
 def test_site_builds_strict(built_site):
     site, returncode, log = built_site
     assert returncode == 0, log
@@ -373,8 +378,18 @@ def test_site_builds_strict(built_site):
     api_page = (site / "api" / "modes" / "index.html").read_text(encoding="utf-8")
     assert r'<span class="arithmatex">\(c_k(w, b)' in api_page
     assert 'class="doc doc-heading"' in api_page and "mode_coefficients" in api_page
+    # Each notebook is a page that shows its committed outputs and its formulas in the
+    # same spans, with the .ipynb beside it for its download link.
     for notebook in (DOCS / "notebooks").glob("*.ipynb"):
-        assert (site / "notebooks" / notebook.name).is_file(), notebook.name
+        folder = site / "notebooks" / notebook.stem
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        assert (folder / notebook.name).is_file(), notebook.name
+        assert f'<a href="{notebook.name}" download>' in page, notebook.name
+        assert re.search(r'<img [^>]*src="data:image/png;base64,', page), notebook.name
+        assert r'<span class="arithmatex">\(\hat\lambda(n)\)</span>' in page, notebook.name
+        left = [text for cell in _MARKDOWN_CELL.findall(page)
+                if "$" in (text := _CODE.sub("", cell))]
+        assert not left, f"{notebook.name}: $ left for no one to typeset in {left[:2]}"
 
 
 # What a page loads by itself (not what it links to): scripts, stylesheets, icons, images,
@@ -383,6 +398,9 @@ _LOADED = re.compile(r"<(?:script|img|iframe|source|embed)\b[^>]*?\bsrc=[\"']([^
                      r"|<link\b[^>]*?\bhref=[\"']([^\"']+)"
                      r"|@import\s+(?:url\()?[\"']?([^\"')\s;]+)|url\([\"']?([^\"')]+)")
 _EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+# Scripts that fetch by themselves (``import("https://...")``): a URL as a string literal.
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S | re.I)
+_URL_LITERAL = re.compile(r"""["'`]((?:[a-z][a-z0-9+.-]*:)?//[^"'`\s]*)""", re.I)
 
 
 def test_site_loads_nothing_from_the_network(built_site):
@@ -395,6 +413,10 @@ def test_site_loads_nothing_from_the_network(built_site):
                        for path in [*site.rglob("*.html"), *site.rglob("*.css")]
                        for match in _LOADED.finditer(path.read_text(encoding="utf-8"))
                        for url in match.groups() if url and _EXTERNAL.match(url)})
+    external += sorted({f"{path.relative_to(site)}: {url} (in a script)"
+                        for path in site.rglob("*.html")
+                        for script in _SCRIPT.finditer(path.read_text(encoding="utf-8"))
+                        for url in _URL_LITERAL.findall(script.group(1))})
     assert not external, "pages load from the network:\n" + "\n".join(external)
     concepts = (site / "concepts" / "index.html").read_text(encoding="utf-8")
     assert "javascripts/vendor/mathjax/tex-svg.js" in concepts
@@ -405,7 +427,13 @@ _BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser", "google-
              "google-chrome-stable")
 
 
-def test_formula_renders_offline(built_site, tmp_path):
+# Pages and how many formulas each has at least: a Markdown page (pymdownx.arithmatex) and
+# a notebook (mkdocs-jupyter; docs/hooks/notebooks.py writes its math in the same spans).
+_TYPESET_PAGES = {"concepts": 20, "notebooks/tempering_study": 10}
+
+
+@pytest.mark.parametrize("page_name", _TYPESET_PAGES)
+def test_formula_renders_offline(built_site, tmp_path, page_name):
     """A page's formulas are typeset by the shipped MathJax in a headless Chromium that
     cannot reach the network: its own network namespace where ``unshare`` allows one, and
     every host name unresolvable and every proxy a closed port in any case."""
@@ -417,7 +445,7 @@ def test_formula_renders_offline(built_site, tmp_path):
                     "chromium-headless-shell); the site's offline check above still ran")
     isolate = (["unshare", "-rn"] if shutil.which("unshare") and subprocess.run(
         ["unshare", "-rn", "true"], capture_output=True).returncode == 0 else [])
-    page = site / "concepts" / "index.html"
+    page = site / page_name / "index.html"
     completed = subprocess.run(
         [*isolate, browser, "--headless", "--no-sandbox", "--disable-gpu",
          "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
@@ -427,7 +455,8 @@ def test_formula_renders_offline(built_site, tmp_path):
     dom = completed.stdout
     assert completed.returncode == 0, completed.stderr[-2000:]
     typeset = dom.count('<mjx-container class="MathJax')
-    assert typeset >= 20 and 'jax="SVG"' in dom, (typeset, completed.stderr[-2000:])
+    assert typeset >= _TYPESET_PAGES[page_name] and 'jax="SVG"' in dom, (
+        typeset, completed.stderr[-2000:])
     assert '<g data-mml-node="merror"' not in dom  # a formula MathJax could not parse
     # Every arithmatex span was replaced by MathJax's output: no raw \( or \[ is left.
     raw = re.findall(r'class="arithmatex">\s*\\[(\[][^<]{0,60}', dom)
