@@ -11,7 +11,7 @@ CARDS = sorted(card_paths())
 # Three builders run in every CI run (about 12 s each, compilation); every card, the
 # two-layer ones included, runs with -m slow. Every card's model is built above regardless.
 EVERY_RUN = {"dln-three-layer", "normal-crossing-w1w2", "polynomial-machine-15"}
-TINY = ["--n-min", "1", "--n-max", "10", "--num-rungs", "2", "--chains", "1", "--warmup",
+TINY = ["--n-min", "1", "--n-max", "10", "--num-rungs", "3", "--chains", "1", "--warmup",
         "4", "--draws", "4", "--set", "chunk_size=4", "--set", "max_tree_depth=2",
         "--set", "kmax=9"]
 TWO_LAYER_TINY = ["--override", "width=1"]
