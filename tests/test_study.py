@@ -95,6 +95,31 @@ def test_rerun_resumes_instead_of_resampling(study, monkeypatch):
     assert json.loads((out / "status.json").read_text())["status"] == "complete"
 
 
+def test_a_folder_with_the_flat_config_of_earlier_versions_resumes(study, tmp_path,
+                                                                    monkeypatch):
+    """Before the ladder and sampler settings had their own types, status.json held the
+    config flat (num_rungs counting the positive rungs only). Such a folder is still a
+    results folder, and the same study resumes it: its checkpoint is unchanged."""
+    out, summary = study
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    config = json.loads((old / "status.json").read_text())["config"]
+    ladder, sampler = config.pop("ladder"), config.pop("sampler")
+    flat = {**config, "n_min": ladder["n_min"], "n_max": ladder["n_max"],
+            "num_rungs": ladder["num_rungs"] - 1,
+            **{name: sampler[name] for name in ("chains", "warmup", "draws", "seed",
+                                                "chunk_size", "target_accept_prob",
+                                                "max_tree_depth", "store_positions")}}
+    (old / "status.json").write_text(json.dumps(
+        {"efftheory": "study", "status": "complete", "config": flat}))
+    monkeypatch.setattr(_api, "run_chunk", lambda *a, **k: pytest.fail("resampled"))
+    with pytest.warns(et.SamplingWarning):
+        again = et.run_study("learning-zero-small", old, **TINY)
+    assert again["rungs"] == summary["rungs"]
+    status = json.loads((old / "status.json").read_text())
+    assert status["status"] == "complete" and status["config"]["ladder"] == ladder
+
+
 @pytest.mark.parametrize("change, named", [
     (dict(draws=60), "draws: 100 -> 60"),
     (dict(seed=1), "seed: 0 -> 1"),

@@ -39,8 +39,16 @@ def test_declared_parameter_count_is_checked_with_n_max(tmp_path):
 
 
 def test_n_max_override_is_refused():
-    with pytest.raises(ModelCardError, match="--n-max"):
+    """n_max is set once, by the ladder: an override that disagrees is refused naming both
+    values; one that agrees changes nothing."""
+    with pytest.raises(ModelCardError, match=r"n_max=5 disagrees with the ladder's "
+                                             r"n_max=1000000\.0.*--n-max"):
         load_study_model(et.study_config("learning-zero-small", overrides={"n_max": 5}))
+    agreeing = load_study_model(et.study_config("learning-zero-small", n_max=100.0,
+                                                overrides={"n_max": 100.0}))
+    plain = load_study_model(et.study_config("learning-zero-small", n_max=100.0))
+    assert agreeing.quadrature.num_nodes == plain.quadrature.num_nodes
+    assert agreeing.trustworthy_n == plain.trustworthy_n
 
 
 @pytest.mark.parametrize("card", [pytest.param(card, marks=() if card in EVERY_RUN
