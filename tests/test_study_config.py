@@ -11,24 +11,20 @@ from efftheory.sampling import Ladder, SamplerConfig, SamplerSettings
 from efftheory.study import PRESETS, StudyConfig, study_config
 
 #: Every preset as it was before the ladder and the sampler settings were split out of the
-#: study config: (n_min, n_max, positive rungs) and the sampler settings, the numbers a
-#: preset's study must keep reproducing bit for bit.
+#: study config, the numbers its study must keep reproducing bit for bit: n_min, n_max and
+#: the positive rungs; chains, warmup, draws, max_tree_depth, target_accept_prob and
+#: store_positions (seed 0 and chunk_size 100 throughout).
 PRESETS_BEFORE = {
-    "learning-zero-small": ((1.0, 1e6, 15), dict(
-        chains=4, warmup=400, draws=600, seed=0, chunk_size=100, target_accept_prob=0.9,
-        max_tree_depth=8, store_positions=True)),
-    "learning-zero-256": ((1.0, 1e8, 24), dict(
-        chains=4, warmup=300, draws=400, seed=0, chunk_size=100, target_accept_prob=0.8,
-        max_tree_depth=4, store_positions=True)),
-    "learning-zero-256-gpu": ((1.0, 1e8, 33), dict(
-        chains=8, warmup=1000, draws=2000, seed=0, chunk_size=100, target_accept_prob=0.8,
-        max_tree_depth=6, store_positions=False)),
-    "learning-zero-circle": ((1.0, 1e6, 19), dict(
-        chains=4, warmup=500, draws=1000, seed=0, chunk_size=100, target_accept_prob=0.9,
-        max_tree_depth=10, store_positions=True)),
+    "learning-zero-small": ((1.0, 1e6, 15), (4, 400, 600, 8, 0.9, True)),
+    "learning-zero-256": ((1.0, 1e8, 24), (4, 300, 400, 4, 0.8, True)),
+    "learning-zero-256-gpu": ((1.0, 1e8, 33), (8, 1000, 2000, 6, 0.8, False)),
+    "learning-zero-circle": ((1.0, 1e6, 19), (4, 500, 1000, 10, 0.9, True)),
 }
+SAMPLER_COLUMNS = ("chains", "warmup", "draws", "max_tree_depth", "target_accept_prob",
+                   "store_positions")
 #: What `efftheory.sample` did with the settings the study did not pass.
-SAMPLE_DEFAULTS = dict(swap_every=1, adapt_ladder=False, dense_mass=False, swap=True)
+SAMPLE_DEFAULTS = dict(seed=0, chunk_size=100, swap_every=1, adapt_ladder=False,
+                       dense_mass=False, swap=True)
 
 
 def test_every_preset_is_checked_below():
@@ -37,7 +33,8 @@ def test_every_preset_is_checked_below():
 
 @pytest.mark.parametrize("name", sorted(PRESETS_BEFORE))
 def test_presets_sample_what_they_sampled_before(name):
-    (n_min, n_max, positive), sampler = PRESETS_BEFORE[name]
+    (n_min, n_max, positive), values = PRESETS_BEFORE[name]
+    sampler = dict(zip(SAMPLER_COLUMNS, values, strict=True))
     config = study_config(name)
     before = np.concatenate([[0.0], np.geomspace(n_min, n_max, positive)])
     assert np.array_equal(config.n_ladder, before)
