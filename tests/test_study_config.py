@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import efftheory as et
-from efftheory.sampling import Ladder, SamplerConfig, SamplerSettings
+from efftheory.sampling import Ladder, SamplerSettings
 from efftheory.study import PRESETS, StudyConfig, study_config
 
 #: Every preset as it was before the ladder and the sampler settings were split out of the
@@ -41,18 +41,6 @@ def test_presets_sample_what_they_sampled_before(name):
     assert config.ladder.num_rungs == len(config.n_ladder) == positive + 1
     assert dataclasses.asdict(config.sampler) == {**sampler, **SAMPLE_DEFAULTS}
     assert config.fit_n_min == 10.0 and config.kmax is None and config.cutoff_modes == []
-
-
-def test_num_rungs_counts_every_rung():
-    """One meaning: len(n_ladder), the prior rung n = 0 included, in Ladder,
-    geometric_ladder, SamplerConfig and the study."""
-    ladder = Ladder(n_min=1.0, n_max=1e3, num_rungs=5, include_prior=True)
-    assert np.array_equal(ladder.n_ladder, et.geometric_ladder(1.0, 1e3, 5, include_prior=True))
-    assert np.array_equal(ladder.n_ladder, [0.0, 1.0, 10.0, 100.0, 1e3])
-    config = SamplerConfig(n_ladder=tuple(ladder.n_ladder.tolist()))
-    assert config.num_rungs == 5
-    assert len(study_config("regular-10", num_rungs=5, n_max=1e3).n_ladder) == 5
-    assert np.array_equal(Ladder(n_min=2.0, n_max=2.0, num_rungs=1).n_ladder, [2.0])
 
 
 def test_a_bare_card_gets_the_sampler_settings_defaults():
@@ -91,21 +79,6 @@ def test_dict_forms_read_back():
     assert flat.sampler == SamplerSettings(chains=2)  # StudyConfig's defaults, not a preset's
     with pytest.raises(ValueError, match="needs a card"):
         StudyConfig.from_dict({"draws": 10})
-
-
-def test_sampler_config_json_is_unchanged():
-    """config.json of a run folder: the ladder first, then the settings in their old order;
-    a file written before reads back."""
-    before = ('{\n  "n_ladder": [\n    0.0,\n    1.0\n  ],\n  "chains": 2,\n  "draws": 30,\n'
-              '  "warmup": 30,\n  "seed": 0,\n  "swap_every": 1,\n  "chunk_size": 30,\n'
-              '  "store_positions": true,\n  "adapt_ladder": false,\n  "max_tree_depth": 10,\n'
-              '  "target_accept_prob": 0.8,\n  "dense_mass": false,\n  "swap": true\n}')
-    config = SamplerConfig.from_json(before)
-    assert config == SamplerConfig(n_ladder=(0.0, 1.0), chains=2, draws=30, warmup=30,
-                                   chunk_size=30)
-    assert config.to_json() == before
-    with pytest.raises(TypeError, match="n_ladder must be a tuple"):
-        SamplerConfig(n_ladder=[0.0, 1.0])
 
 
 @pytest.mark.parametrize("settings, error, message", [
