@@ -128,8 +128,8 @@ def default_results_folder(config, root: str | Path = "results") -> Path:
     name = Path(config.card).stem if config.card.endswith(".toml") else config.card
     plain = study_config(config.card)
     defaults = plain.settings()
-    changes = {name: value for name, value in config.settings().items()
-               if value != defaults[name]}
+    changes = {setting: value for setting, value in config.settings().items()
+               if value != defaults[setting]}
     changes.update({key: value for key, value in config.overrides.items()
                     if plain.overrides.get(key, object()) != value})
     changes.update({key: None for key in plain.overrides if key not in config.overrides})
