@@ -81,6 +81,8 @@ from ._toy_models import PolynomialMachine as PolynomialMachine
 from ._toy_models import RegularModel as RegularModel
 from ._wbic import WBIC as WBIC
 from ._wbic import wbic as wbic
+from .sampling import Ladder as Ladder
+from .sampling import SamplerSettings as SamplerSettings
 from .sampling import SamplingResult as SamplingResult
 from .sampling import SamplingWarning as SamplingWarning
 from .sampling import geometric_ladder as geometric_ladder

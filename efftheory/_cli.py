@@ -4,6 +4,8 @@ import argparse
 import importlib.metadata
 import json
 import sys
+import types
+import typing
 import warnings
 from pathlib import Path
 
@@ -60,15 +62,56 @@ def _parse_assignments(pairs, flag):
     return values
 
 
+#: Study settings without a flag, and why.
+NO_FLAG = {"include_prior": "a study's ladder always starts at the prior rung n = 0"}
+
+
+def _study_setting_fields():
+    from .study._config import setting_fields
+
+    return [(field, default) for field, default in setting_fields()
+            if field.name not in NO_FLAG]
+
+
+def _shown(default) -> str:
+    """A default as `efftheory run --help` shows it (as --set would take it)."""
+    if default is None:
+        return "unset"
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, float):
+        return f"{default:g}"
+    return "none" if default == [] else str(default)
+
+
+def _add_study_settings(run: argparse.ArgumentParser) -> None:
+    """A flag for every study setting (`--draws`, `--adapt-ladder/--no-adapt-ladder`, ...),
+    made from the fields of `Ladder`, `SamplerSettings` and `StudyConfig`: their help text,
+    their type, and the default of a card without a preset."""
+    for field, default in _study_setting_fields():
+        flag = f"--{field.name.replace('_', '-')}"
+        text = f"{field.metadata['help']} (default: the preset's, else {_shown(default)})"
+        kind = field.type
+        if isinstance(kind, types.UnionType):  # kmax: int | None
+            kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
+        if kind is bool:
+            run.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction,
+                             default=None, help=text)
+        elif typing.get_origin(kind) is list:
+            run.add_argument(flag, dest=field.name, type=typing.get_args(kind)[0], nargs="+",
+                             default=None, metavar="K", help=text)
+        else:
+            run.add_argument(flag, dest=field.name, type=kind, default=None, help=text)
+
+
 def _run(arguments) -> int:
     from .study import PRESETS, run_study, study_config
 
     settings = _parse_assignments(arguments.set, "--set")
-    for name in ("n_min", "n_max", "num_rungs", "chains", "warmup", "draws", "seed",
-                 "cutoff_modes"):
-        value = getattr(arguments, name)
+    for field, _ in _study_setting_fields():
+        value = getattr(arguments, field.name)
         if value is not None:
-            settings[name] = value
+            settings[field.name] = value
     overrides = _parse_assignments(arguments.override, "--override")
     if arguments.preset is None:
         config = study_config(arguments.card, **settings)
@@ -156,14 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="named configuration (learning-zero-small, learning-zero-256, "
                           "learning-zero-256-gpu, learning-zero-circle); default: the card's "
                           "own preset if any")
-    for name, kind in (("n_min", float), ("n_max", float), ("num_rungs", int), ("chains", int),
-                       ("warmup", int), ("draws", int), ("seed", int)):
-        run.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)
-    run.add_argument("--cutoff-modes", dest="cutoff_modes", type=int, nargs="+", default=None,
-                     metavar="K", help="also sample the K-mode truncations over the same "
-                     "ladder (two-layer cards): lambda-hat_K(n) and K*(n) in the report")
+    _add_study_settings(run)
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="any other study setting (e.g. --set chunk_size=50)")
+                     help="any study setting by its name (e.g. --set chunk_size=50)")
     run.add_argument("--override", action="append", metavar="KEY=VALUE",
                      help="card parameter override (e.g. --override width=8)")
     run.set_defaults(handler=_run)

@@ -36,10 +36,11 @@ import numpy as np
 
 from ._energies import TargetNetwork
 from ._models import NetworkModel, _validate_target
-from ._networks import TwoLayerNetwork, _positive_int
+from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
 from ._quadrature_choice import DEFAULT_MAX_NODES
 from ._types import Array, Float, Key, Position, Scalar
+from ._validation import positive_int
 
 
 class EmpiricalNetworkModel(PartitionFunction):
@@ -95,7 +96,7 @@ class EmpiricalNetworkModel(PartitionFunction):
              target: TargetNetwork | None = None, **kwargs) -> "EmpiricalNetworkModel":
         r"""$N$ = `data_size` inputs $x_i \sim q$ (the network's measure) and labels
         $y_i = f^*(x_i) + \varepsilon_i$, $\varepsilon_i \sim N(0, 1)$, from `key`."""
-        data_size = _positive_int(data_size, "data_size")
+        data_size = positive_int(data_size, "data_size")
         input_key, noise_key = jax.random.split(key)
         inputs = network.measure.sample(input_key, data_size)
         noise = jax.random.normal(noise_key, (data_size,), dtype=jnp.float64)
@@ -151,7 +152,7 @@ def _check_data(network: TwoLayerNetwork, inputs, labels, data_size):
                          f"got {labels.shape}.")
     if inputs.shape[0] == 0:
         raise ValueError("the data set is empty: pass at least one input and label.")
-    if data_size is not None and _positive_int(data_size, "data_size") != inputs.shape[0]:
+    if data_size is not None and positive_int(data_size, "data_size") != inputs.shape[0]:
         raise ValueError(f"data_size = {data_size} but the data set has {inputs.shape[0]} "
                          f"points: set data_size = {inputs.shape[0]} (or leave it out), or "
                          f"pass {data_size} points.")

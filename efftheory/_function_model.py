@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._networks import _positive_int
 from ._partition import PartitionFunction
 from ._types import Key, Position, Scalar
+from ._validation import positive_int
 
 
 class FunctionModel(PartitionFunction):
@@ -63,7 +63,7 @@ class FunctionModel(PartitionFunction):
                          ("sample_prior", sample_prior)):
             if not callable(fn):
                 raise TypeError(f"{name} must be a function, got {type(fn).__name__}.")
-        self.num_params = _positive_int(num_params, "num_params")
+        self.num_params = positive_int(num_params, "num_params")
         if isinstance(loss_minimum, bool) or not isinstance(
                 loss_minimum, int | float | np.floating) or not math.isfinite(loss_minimum):
             raise ValueError(f"loss_minimum must be a finite number (L0, the minimum of the "

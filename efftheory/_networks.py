@@ -25,6 +25,7 @@ import numpy as np
 from ._activations import Activation, get_activation
 from ._measures import InputMeasure, get_measure
 from ._types import Array, Float, Key, Position, Scalar
+from ._validation import positive_float, positive_int
 
 Scaling = Literal["standard", "ntk", "mean_field"]
 SCALINGS: tuple[str, ...] = ("standard", "ntk", "mean_field")
@@ -36,20 +37,6 @@ class NetworkParameters(NamedTuple):
     readout: Float[Array, " width"]
     weights: Float[Array, "width input_dim"]
     biases: Float[Array, " width"]
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _positive_float(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
-        raise ValueError(f"{name} must be a positive number, got {value!r}.")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
-    return float(value)
 
 
 class TwoLayerNetwork(eqx.Module):
@@ -83,11 +70,11 @@ class TwoLayerNetwork(eqx.Module):
                  input_dim: int | None = None, bias: bool = False, scaling: Scaling = "standard",
                  readout_scale: float = 1.0, weight_scale: float = 1.0,
                  bias_scale: float = 1.0):
-        self.width = _positive_int(width, "width")
+        self.width = positive_int(width, "width")
         self.activation = get_activation(activation)
         measure = get_measure(measure)
         if input_dim is not None:
-            input_dim = _positive_int(input_dim, "input_dim")
+            input_dim = positive_int(input_dim, "input_dim")
             if measure.name == "gaussian" and input_dim != measure.input_dim:
                 measure = type(measure)(input_dim=input_dim)
             elif input_dim != measure.input_dim:
@@ -100,9 +87,9 @@ class TwoLayerNetwork(eqx.Module):
         if scaling not in SCALINGS:
             raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}.")
         self.scaling = scaling
-        self.readout_scale = _positive_float(readout_scale, "readout_scale")
-        self.weight_scale = _positive_float(weight_scale, "weight_scale")
-        self.bias_scale = _positive_float(bias_scale, "bias_scale")
+        self.readout_scale = positive_float(readout_scale, "readout_scale")
+        self.weight_scale = positive_float(weight_scale, "weight_scale")
+        self.bias_scale = positive_float(bias_scale, "bias_scale")
 
     @property
     def input_dim(self) -> int:
@@ -177,8 +164,8 @@ class DeepLinearNetwork(eqx.Module):
         if isinstance(widths, str) or not hasattr(widths, "__len__") or len(widths) < 2:
             raise ValueError(f"widths must be a sequence of at least 2 positive integers "
                              f"(input, hidden..., output), got {widths!r}.")
-        self.widths = tuple(_positive_int(h, f"widths[{s}]") for s, h in enumerate(widths))
-        self.weight_scale = _positive_float(weight_scale, "weight_scale")
+        self.widths = tuple(positive_int(h, f"widths[{s}]") for s, h in enumerate(widths))
+        self.weight_scale = positive_float(weight_scale, "weight_scale")
 
     @property
     def num_params(self) -> int:

@@ -30,9 +30,9 @@ from numpyro import handlers
 from numpyro.distributions import biject_to
 
 from ._function_model import check_position_functions
-from ._networks import _positive_int
 from ._partition import PartitionFunction
 from ._types import Key, Position, Scalar
+from ._validation import positive_int
 
 
 class NumPyroModelError(ValueError):
@@ -119,7 +119,7 @@ class NumPyroModel(PartitionFunction):
                     f"the observed sites have different numbers of log-density terms "
                     f"{sizes}; pass num_observations=N, the number of data points.")
             num_observations = next(iter(sizes.values()))
-        self.num_observations = _positive_int(num_observations, "num_observations")
+        self.num_observations = positive_int(num_observations, "num_observations")
         self.latent_sites, self.observed_sites = tuple(latent), tuple(observed)
         unconstrained = {name: biject_to(trace[name]["fn"].support).inv(trace[name]["value"])
                          for name in latent}

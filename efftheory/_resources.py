@@ -105,20 +105,21 @@ def study_memory_terms(config, builder: str, parameters: dict, *,
     """
     from .study._inner_weights import QUENCHED_DRAWS
 
-    rungs = config.num_rungs + 1
+    rungs = config.ladder.num_rungs
     if num_params is None:
         num_params = parameter_count(builder, parameters)
     terms = {}
-    if config.store_positions:
+    sampler = config.sampler
+    if sampler.store_positions:
         terms["stored positions (rungs x chains x draws x parameters)"] = (
-            rungs * config.chains * config.draws * num_params * _FLOAT)
+            rungs * sampler.chains * sampler.draws * num_params * _FLOAT)
     if builder == "two_layer":
         width = parameters["width"]
         nodes = MIN_NODES if num_nodes is None else num_nodes
         per_network = (width * nodes + width * width) * _FLOAT * AUTODIFF_FACTOR
         if parameters["form"] in ("raw", "collapsed"):
             terms["loss on every chain and rung (width x nodes and width x width)"] = (
-                rungs * config.chains * per_network)
+                rungs * sampler.chains * per_network)
         terms[f"quenched prior average ({QUENCHED_DRAWS} prior draws of the width x width "
               f"Gram matrix)"] = QUENCHED_DRAWS * (width * nodes + width * width) * _FLOAT
         kmax = config.kmax if config.kmax is not None else max(4 * width + 1, 41)

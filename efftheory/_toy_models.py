@@ -27,9 +27,9 @@ import numpy as np
 import scipy.special
 
 from ._models import ModeAmplitudesUnavailable
-from ._networks import _positive_float, _positive_int
 from ._partition import PartitionFunction
 from ._types import Array, Float, Key, Position, Scalar
+from ._validation import positive_float, positive_int
 
 
 class _GaussianPriorModel(PartitionFunction):
@@ -61,13 +61,13 @@ class RegularModel(_GaussianPriorModel):
 
     def __init__(self, dim: int, *, curvatures=None, prior_scale: float = 1.0,
                  card: Any = None):
-        self.num_params = _positive_int(dim, "dim")
+        self.num_params = positive_int(dim, "dim")
         curvatures = np.ones(dim) if curvatures is None else np.asarray(curvatures, float)
         if curvatures.shape != (dim,) or not np.all(np.isfinite(curvatures)) or np.any(
                 curvatures <= 0):
             raise ValueError(f"curvatures must be {dim} positive numbers.")
         self.curvatures = jnp.asarray(curvatures)
-        self.prior_scale = _positive_float(prior_scale, "prior_scale")
+        self.prior_scale = positive_float(prior_scale, "prior_scale")
         self.loss_minimum = 0.0
         self.card = card
 
@@ -94,7 +94,7 @@ class NormalCrossingModel(_GaussianPriorModel):
         if not any(exponents):
             raise ValueError("exponents needs at least one positive k_i (else L is constant).")
         self.exponents = tuple(int(k) for k in exponents)
-        self.prior_scale = _positive_float(prior_scale, "prior_scale")
+        self.prior_scale = positive_float(prior_scale, "prior_scale")
         self.num_params = len(self.exponents)
         self.loss_minimum = 0.0
         self.card = card
@@ -127,7 +127,7 @@ class PolynomialMachine(_GaussianPriorModel):
         if isinstance(group_sizes, str) or not hasattr(group_sizes, "__len__") or not group_sizes:
             raise ValueError(f"group_sizes must be a non-empty sequence of positive integers, "
                              f"got {group_sizes!r}.")
-        self.group_sizes = tuple(_positive_int(g, f"group_sizes[{j}]")
+        self.group_sizes = tuple(positive_int(g, f"group_sizes[{j}]")
                                  for j, g in enumerate(group_sizes))
         degree = len(self.group_sizes) - 1
         powers = degree - np.arange(degree + 1)
@@ -143,7 +143,7 @@ class PolynomialMachine(_GaussianPriorModel):
                           for k in range(degree + 1)], axis=1)
         self.legendre = jnp.asarray((nodes[:, None] ** powers[None, :] * weights[:, None] / 2).T
                                     @ basis)
-        self.prior_scale = _positive_float(prior_scale, "prior_scale")
+        self.prior_scale = positive_float(prior_scale, "prior_scale")
         self.num_params = sum(self.group_sizes)
         self.loss_minimum = 0.0
         self.card = card
@@ -174,7 +174,7 @@ class MinAbsModel(_GaussianPriorModel):
     card: Any = eqx.field(static=True)
 
     def __init__(self, *, prior_scale: float = 1.0, card: Any = None):
-        self.prior_scale = _positive_float(prior_scale, "prior_scale")
+        self.prior_scale = positive_float(prior_scale, "prior_scale")
         self.num_params = 2
         self.loss_minimum = 0.0
         self.card = card

@@ -23,7 +23,8 @@ def study_arguments(description: str, defaults: dict) -> argparse.ArgumentParser
     parser.add_argument("out", type=Path, help="output folder (rerunning skips finished runs)")
     parser.add_argument("--card", default=defaults.get("card", "learning-zero-small"))
     parser.add_argument("--n-max", type=float, default=defaults.get("n_max", 1e6))
-    parser.add_argument("--num-rungs", type=int, default=defaults.get("num_rungs", 15))
+    parser.add_argument("--num-rungs", type=int, default=defaults.get("num_rungs", 16),
+                        help="rungs in all, n = 0 included, as for `efftheory run`")
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=defaults.get("warmup", 400))
     parser.add_argument("--draws", type=int, default=defaults.get("draws", 600))

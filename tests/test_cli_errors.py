@@ -5,7 +5,7 @@ import pytest
 
 from efftheory._cli import main
 
-TINY = ["--n-max", "10", "--num-rungs", "2", "--chains", "1", "--warmup", "2", "--draws", "2"]
+TINY = ["--n-max", "10", "--num-rungs", "3", "--chains", "1", "--warmup", "2", "--draws", "2"]
 
 
 def _binary_card(tmp_path):

@@ -305,7 +305,7 @@ def test_page_runs(page, tmp_path, monkeypatch):
         run_page(page, folder)
 
 
-TINY_STUDY_FLAGS = ["--num-rungs", "3", "--chains", "2", "--warmup", "50", "--draws", "50",
+TINY_STUDY_FLAGS = ["--num-rungs", "4", "--chains", "2", "--warmup", "50", "--draws", "50",
                     "--n-max", "100"]
 
 

@@ -17,9 +17,9 @@ from efftheory._cli import main
 from efftheory.sampling import _api
 
 TESTS = Path(__file__).resolve().parent
-TINY_CLI = ["--n-max", "100", "--num-rungs", "2", "--chains", "2", "--warmup", "30",
+TINY_CLI = ["--n-max", "100", "--num-rungs", "3", "--chains", "2", "--warmup", "30",
             "--draws", "30", "--set", "chunk_size=30"]
-TINY = dict(n_max=100.0, num_rungs=2, chains=2, warmup=30, draws=30, chunk_size=30)
+TINY = dict(n_max=100.0, num_rungs=3, chains=2, warmup=30, draws=30, chunk_size=30)
 
 
 def _card(folder: Path, builder: str = "user_models:crossing", body: str = "",

@@ -17,7 +17,7 @@ from efftheory._cli import main
 from efftheory.sampling import _api
 from efftheory.study._results_folder import default_results_folder
 
-TINY = dict(overrides={"width": 2}, n_min=1.0, n_max=1e3, num_rungs=5, chains=2, warmup=100,
+TINY = dict(overrides={"width": 2}, n_min=1.0, n_max=1e3, num_rungs=6, chains=2, warmup=100,
             draws=100, chunk_size=50, progress=False)
 ARTIFACTS = ["summary.json", "summary.csv", "report.md", "spectrum.png",
              "learning_coefficient.png", "free_energy.png", "sampling/inference_data.nc"]
@@ -95,6 +95,31 @@ def test_rerun_resumes_instead_of_resampling(study, monkeypatch):
     assert json.loads((out / "status.json").read_text())["status"] == "complete"
 
 
+def test_a_folder_with_the_flat_config_of_earlier_versions_resumes(study, tmp_path,
+                                                                    monkeypatch):
+    """Before the ladder and sampler settings had their own types, status.json held the
+    config flat (num_rungs counting the positive rungs only). Such a folder is still a
+    results folder, and the same study resumes it: its checkpoint is unchanged."""
+    out, summary = study
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    config = json.loads((old / "status.json").read_text())["config"]
+    ladder, sampler = config.pop("ladder"), config.pop("sampler")
+    flat = {**config, "n_min": ladder["n_min"], "n_max": ladder["n_max"],
+            "num_rungs": ladder["num_rungs"] - 1,
+            **{name: sampler[name] for name in ("chains", "warmup", "draws", "seed",
+                                                "chunk_size", "target_accept_prob",
+                                                "max_tree_depth", "store_positions")}}
+    (old / "status.json").write_text(json.dumps(
+        {"efftheory": "study", "status": "complete", "config": flat}))
+    monkeypatch.setattr(_api, "run_chunk", lambda *a, **k: pytest.fail("resampled"))
+    with pytest.warns(et.SamplingWarning):
+        again = et.run_study("learning-zero-small", old, **TINY)
+    assert again["rungs"] == summary["rungs"]
+    status = json.loads((old / "status.json").read_text())
+    assert status["status"] == "complete" and status["config"]["ladder"] == ladder
+
+
 @pytest.mark.parametrize("change, named", [
     (dict(draws=60), "draws: 100 -> 60"),
     (dict(seed=1), "seed: 0 -> 1"),
@@ -120,7 +145,7 @@ def test_cli_rerun_refusal_then_restart(study, tmp_path, capsys):
     out, summary = study
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
-    tiny = ["--override", "width=2", "--n-max", "1000", "--num-rungs", "5", "--chains", "2",
+    tiny = ["--override", "width=2", "--n-max", "1000", "--num-rungs", "6", "--chains", "2",
             "--warmup", "100", "--draws", "100", "--set", "chunk_size=50", "--out", str(copy)]
     assert main(["run", "learning-zero-small", *tiny, "--seed", "1"]) == 2
     assert "seed: 0 -> 1" in capsys.readouterr().err
@@ -130,7 +155,7 @@ def test_cli_rerun_refusal_then_restart(study, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert restarted["diagnostics"]
     assert all(printed.count(f"diagnostic: {m}") == 1 for m in restarted["diagnostics"])
-    assert restarted["config"]["seed"] == 1
+    assert restarted["config"]["sampler"]["seed"] == 1
     assert restarted["rungs"][1]["learning_coefficient"] != \
         summary["rungs"][1]["learning_coefficient"]
     assert json.loads((copy / "status.json").read_text())["status"] == "complete"
@@ -224,13 +249,13 @@ def test_partial_study_is_marked_running(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         et.run_study("learning-zero-small", tmp_path / "partial", **TINY)
     status = json.loads((tmp_path / "partial" / "status.json").read_text())
-    assert status["status"] == "running" and status["config"]["draws"] == 100
+    assert status["status"] == "running" and status["config"]["sampler"]["draws"] == 100
 
 
 def test_run_command_and_bad_settings(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "efftheory._cli", "run", "learning-zero-small", "--out",
-         str(tmp_path), "--override", "width=1", "--n-max", "100", "--num-rungs", "3",
+         str(tmp_path), "--override", "width=1", "--n-max", "100", "--num-rungs", "4",
          "--chains", "2", "--warmup", "50", "--draws", "50", "--set", "chunk_size=50"],
         capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
@@ -261,10 +286,10 @@ def test_flagship_preset_is_the_issue_s_cpu_study():
     config = et.study_config("learning-zero-256")
     ladder = config.n_ladder
     assert ladder[0] == 0 and ladder[1] == 1.0 and ladder[-1] == 1e8 and len(ladder) >= 25
-    assert config.chains == 4 and config.overrides == {"form": "collapsed"}
+    assert config.sampler.chains == 4 and config.overrides == {"form": "collapsed"}
     model = et.study._guards.load_study_model(config)
     assert isinstance(model, et.CollapsedNetworkModel) and model.network.width == 128
-    assert model.trustworthy_n >= config.n_max
+    assert model.trustworthy_n >= config.ladder.n_max
 
 
 def test_crossovers_use_arbitrary_precision_where_float64_only_bounds_them():

@@ -9,7 +9,7 @@ import pytest
 import efftheory as et
 from efftheory._cli import main
 
-TINY = dict(overrides={"width": 2, "form": "collapsed"}, n_min=1.0, n_max=1e3, num_rungs=3,
+TINY = dict(overrides={"width": 2, "form": "collapsed"}, n_min=1.0, n_max=1e3, num_rungs=4,
             chains=2, warmup=50, draws=50, chunk_size=50, max_tree_depth=4, progress=False,
             cutoff_modes=[1, 2])
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
-TINY = ["--n-max", "100", "--num-rungs", "3", "--chains", "2", "--warmup", "30", "--draws",
+TINY = ["--n-max", "100", "--num-rungs", "4", "--chains", "2", "--warmup", "30", "--draws",
         "30", "--in-process"]
 
 

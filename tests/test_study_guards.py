@@ -11,7 +11,7 @@ CARDS = sorted(card_paths())
 # Three builders run in every CI run (about 12 s each, compilation); every card, the
 # two-layer ones included, runs with -m slow. Every card's model is built above regardless.
 EVERY_RUN = {"dln-three-layer", "normal-crossing-w1w2", "polynomial-machine-15"}
-TINY = ["--n-min", "1", "--n-max", "10", "--num-rungs", "2", "--chains", "1", "--warmup",
+TINY = ["--n-min", "1", "--n-max", "10", "--num-rungs", "3", "--chains", "1", "--warmup",
         "4", "--draws", "4", "--set", "chunk_size=4", "--set", "max_tree_depth=2",
         "--set", "kmax=9"]
 TWO_LAYER_TINY = ["--override", "width=1"]
@@ -39,8 +39,16 @@ def test_declared_parameter_count_is_checked_with_n_max(tmp_path):
 
 
 def test_n_max_override_is_refused():
-    with pytest.raises(ModelCardError, match="--n-max"):
+    """n_max is set once, by the ladder: an override that disagrees is refused naming both
+    values; one that agrees changes nothing."""
+    with pytest.raises(ModelCardError, match=r"n_max=5 disagrees with the ladder's "
+                                             r"n_max=1000000\.0.*--n-max"):
         load_study_model(et.study_config("learning-zero-small", overrides={"n_max": 5}))
+    agreeing = load_study_model(et.study_config("learning-zero-small", n_max=100.0,
+                                                overrides={"n_max": 100.0}))
+    plain = load_study_model(et.study_config("learning-zero-small", n_max=100.0))
+    assert agreeing.quadrature.num_nodes == plain.quadrature.num_nodes
+    assert agreeing.trustworthy_n == plain.trustworthy_n
 
 
 @pytest.mark.parametrize("card", [pytest.param(card, marks=() if card in EVERY_RUN

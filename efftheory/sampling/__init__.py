@@ -5,7 +5,9 @@ from ._api import load as load
 from ._api import resume as resume
 from ._api import sample as sample
 from ._api import sample_nuts as sample_nuts
+from ._config import Ladder as Ladder
 from ._config import SamplerConfig as SamplerConfig
+from ._config import SamplerSettings as SamplerSettings
 from ._config import geometric_ladder as geometric_ladder
 from ._diagnostics import RungLabeller as RungLabeller
 from ._diagnostics import SamplingWarning as SamplingWarning

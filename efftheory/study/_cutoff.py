@@ -70,11 +70,12 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
     if not config.cutoff_modes:
         return {}
     form = cutoff_form(config, model)
-    overrides = {key: value for key, value in config.overrides.items() if key != "form"}
+    overrides = {key: value for key, value in config.overrides.items()
+                 if key not in ("form", "n_max")}
     measured = {}
     for num_modes in config.cutoff_modes:
         truncation = load_model(config.card, form=form, num_modes=num_modes,
-                                n_max=config.n_max, **overrides)
+                                n_max=config.ladder.n_max, **overrides)
         checkpoint = out / f"checkpoint-cutoff-{num_modes}"
         try:
             with checkpoint_errors(checkpoint):

@@ -4,7 +4,6 @@ named."""
 
 import contextlib
 import json
-import math
 import pickle
 import zipfile
 import zlib
@@ -13,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .._resources import check_study_memory
+from .._validation import check_int, check_number
+from ..sampling._config import Ladder, SamplerSettings
 from ._cutoff import check_cutoff_modes
 
 
@@ -31,15 +32,17 @@ def load_study_model(config):
     from .._cards import builder_parameters, load_card, load_model
     from .._registry import is_builder_path
 
-    if "n_max" in config.overrides:
+    n_max = config.ladder.n_max
+    if "n_max" in config.overrides and config.overrides["n_max"] != n_max:
         raise ModelCardError(
-            "n_max is a study setting (the top rung of the ladder, which also sets the loss "
-            "quadrature), not a card override: pass --n-max (or n_max=...) instead of "
-            "--override n_max=...")
+            f"the card parameter n_max={config.overrides['n_max']!r} disagrees with the "
+            f"ladder's n_max={n_max!r}: n_max is set once, by the ladder (its top rung, which "
+            "also sets the loss quadrature). Pass --n-max (or n_max=...) instead of "
+            "--override n_max=..., or drop the override.")
     card = load_card(config.card)
-    overrides = dict(config.overrides)
+    overrides = {key: value for key, value in config.overrides.items() if key != "n_max"}
     if "n_max" in builder_parameters(config.card):
-        overrides["n_max"] = config.n_max
+        overrides["n_max"] = n_max
     parameters = _validate_parameters(card.builder, {**card.parameters, **overrides},
                                       card.path, prefix="override ")
     user = is_builder_path(card.builder)
@@ -54,43 +57,36 @@ def load_study_model(config):
     return model
 
 
-_INTEGER_SETTINGS = {"num_rungs": 2, "chains": 1, "warmup": 0, "draws": 1, "seed": 0,
-                     "chunk_size": 1, "max_tree_depth": 1}
-
-
-def _is_integer(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
 def validate_study_settings(config) -> None:
     """Raise a ValueError naming the setting when a study setting has the wrong type or range
-    (``--set chunk_size=abc`` or ``--set chains=2.5`` must not reach the sampler)."""
+    (``--set chunk_size=abc`` or ``--set chains=2.5`` must not reach the sampler). The
+    ladder and the sampler settings check their own fields when they are built."""
     if not isinstance(config.card, str) or not config.card:
         raise ValueError(f"card must be a model card name or path, got {config.card!r}.")
     if not isinstance(config.overrides, dict):
         raise ValueError(f"overrides must be a table of card parameters, got "
                          f"{config.overrides!r}.")
-    for name in ("n_min", "n_max", "fit_n_min"):
-        if not _is_number(getattr(config, name)):
-            raise ValueError(f"{name} must be a finite number, got {getattr(config, name)!r}.")
-    for name, minimum in _INTEGER_SETTINGS.items():
-        value = getattr(config, name)
-        if not (_is_integer(value) and value >= minimum):
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    if not (_is_number(config.target_accept_prob) and 0 < config.target_accept_prob < 1):
-        raise ValueError(f"target_accept_prob must be a number in (0, 1), got "
-                         f"{config.target_accept_prob!r}.")
-    if config.kmax is not None and not (_is_integer(config.kmax) and config.kmax >= 1):
-        raise ValueError(f"kmax must be a positive integer (or unset), got {config.kmax!r}.")
-    if not isinstance(config.store_positions, bool):
-        raise ValueError(f"store_positions must be true or false, got "
-                         f"{config.store_positions!r}.")
+    if not isinstance(config.ladder, Ladder):
+        raise ValueError(f"ladder must be an efftheory.Ladder, got {config.ladder!r}; or give "
+                         "n_min, n_max and num_rungs by name.")
+    if not isinstance(config.sampler, SamplerSettings):
+        raise ValueError(f"sampler must be efftheory.SamplerSettings, got {config.sampler!r}; "
+                         "or give chains, warmup, draws, ... by name.")
+    if not config.ladder.include_prior:
+        raise ValueError("include_prior must be true for a study: its free energies start "
+                         "from the prior rung n = 0; drop include_prior=False.")
+    if config.ladder.num_rungs < 3:
+        raise ValueError(f"num_rungs must be >= 3 for a study (n = 0 and at least two "
+                         f"geometric rungs), got {config.ladder.num_rungs}.")
+    check_number("fit_n_min", config.fit_n_min)
+    if config.kmax is not None:
+        check_int("kmax", config.kmax, 1, "use a positive integer, or leave kmax unset (from "
+                  "the width)")
     check_cutoff_modes(config.cutoff_modes)
+    if config.cutoff_modes and config.sampler.adapt_ladder:
+        raise ValueError("adapt_ladder=True moves each run's rungs on its own, so the "
+                         "truncations of cutoff_modes would not share the study's ladder; "
+                         "drop adapt_ladder or cutoff_modes.")
 
 
 def _unreadable_files(folder: Path) -> list[str]:

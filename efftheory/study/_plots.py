@@ -33,8 +33,8 @@ def plot_study_spectrum(summary):
         index = np.arange(1, values.size + 1)
         axis.semilogy(index, values, "o-", ms=3, color="tab:blue",
                       label=r"$\mu_j$, eigenvalues of $\Sigma$")
-        config = summary["config"]
-        for n, style in ((config["n_min"], ":"), (config["n_max"], "--")):
+        ladder = summary["config"]["ladder"]
+        for n, style in ((ladder["n_min"], ":"), (ladder["n_max"], "--")):
             axis.axhline(1.0 / n, color="tab:red", ls=style, lw=1,
                          label=rf"$1/n$, $n = {n:.3g}$")
         if summary.get("rank_cap"):

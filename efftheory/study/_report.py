@@ -17,10 +17,11 @@ def render_report(summary: dict) -> str:
     lines.append(f"Model: `{config['card']}` with {summary['model']['num_params']} parameters"
                  + (f", built by `{builder}`" if ":" in builder else "")
                  + (f", overrides {config['overrides']}" if config["overrides"] else "") + ".")
-    lines.append(f"Ladder: n = 0 and {config['num_rungs']} geometric rungs from "
-                 f"{config['n_min']:g} to {config['n_max']:g}; {config['chains']} chains, "
-                 f"{config['warmup']} warmup and {config['draws']} draws per rung; "
-                 f"seed {config['seed']}.")
+    ladder, sampler = config["ladder"], config["sampler"]
+    lines.append(f"Ladder: n = 0 and {ladder['num_rungs'] - 1} geometric rungs from "
+                 f"{ladder['n_min']:g} to {ladder['n_max']:g}; {sampler['chains']} chains, "
+                 f"{sampler['warmup']} warmup and {sampler['draws']} draws per rung; "
+                 f"seed {sampler['seed']}.")
     trustworthy = summary["model"].get("trustworthy_n")
     if trustworthy is not None:
         nodes = summary["model"].get("quadrature_nodes")

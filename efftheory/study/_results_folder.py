@@ -3,7 +3,10 @@
 `efftheory run` writes into a folder it owns. The folder is checked before any work:
 a file, an unwritable path or a folder of someone else's files is refused, so nothing the
 user did not ask to replace is overwritten. ``status.json`` marks the folder as a study's
-(``"status": "running"`` from the start, ``"complete"`` once every artifact is written).
+(``"status": "running"`` from the start, ``"complete"`` once every artifact is written),
+with the study's configuration as `dataclasses.asdict` writes it (``ladder`` and ``sampler``
+as tables; a folder of an older efftheory holds it flat, and is recognized all the same:
+only the two marks are read).
 Whether a rerun may continue the sampling is decided by the run folder
 (`efftheory.sampling`, ``checkpoint/``), which compares the stored configuration and model
 with the requested ones; here that refusal is only worded for the command line.
@@ -116,17 +119,17 @@ def rerun_refusal(out: Path, differences: list[str]) -> ResultsFolderError:
 def default_results_folder(config, root: str | Path = "results") -> Path:
     """``results/<card>`` for a card's own settings, ``results/<card>-<changes>`` otherwise.
 
-    `<changes>` lists every setting and override that differs from the card's defaults
-    (``width=8,draws=20``), or is a stable hash of them when that would be long, so runs
-    with different settings never share a folder by default.
+    `<changes>` lists every setting (by its own name, `StudyConfig.settings`) and override
+    that differs from the card's defaults (``width=8,draws=20``), or is a stable hash of them
+    when that would be long, so runs with different settings never share a folder by default.
     """
     from ._config import study_config
 
     name = Path(config.card).stem if config.card.endswith(".toml") else config.card
     plain = study_config(config.card)
-    changes = {field.name: getattr(config, field.name) for field in dataclasses.fields(config)
-               if field.name not in ("card", "overrides")
-               and getattr(config, field.name) != getattr(plain, field.name)}
+    defaults = plain.settings()
+    changes = {setting: value for setting, value in config.settings().items()
+               if value != defaults[setting]}
     changes.update({key: value for key, value in config.overrides.items()
                     if plain.overrides.get(key, object()) != value})
     changes.update({key: None for key in plain.overrides if key not in config.overrides})

@@ -42,11 +42,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     elif isinstance(config, dict):
         # Flat sweep grids name card parameters (width, activation, ...) beside study
         # settings; whatever is not a study setting is a card override.
-        merged = {**config, **settings}
-        known = {f.name for f in dataclasses.fields(StudyConfig)}
-        overrides = {**merged.pop("overrides", {}),
-                     **{key: merged.pop(key) for key in list(merged) if key not in known}}
-        config = StudyConfig(**merged, overrides=overrides)
+        config = StudyConfig.from_dict({**config, **settings})
     elif settings:
         config = config.replace(**settings)
     out = _results_folder.check_output_folder(out)
@@ -55,15 +51,11 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
         cutoff_form(config, model)  # refuse a model without a mode basis before any work
     eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
     eigenvalues, floor, spectrum_source = _spectrum_for_ladder(model, eigenvalues, floor,
-                                                               rank_cap, config.n_max)
+                                                               rank_cap, config.ladder.n_max)
     geometric = _geometric_values(model)
 
     checkpoint = out / "checkpoint"
-    sampler_settings = dict(chains=config.chains, draws=config.draws, warmup=config.warmup,
-                            seed=config.seed, chunk_size=config.chunk_size,
-                            target_accept_prob=config.target_accept_prob,
-                            max_tree_depth=config.max_tree_depth,
-                            store_positions=config.store_positions, progress=progress)
+    sampler_settings = {**dataclasses.asdict(config.sampler), "progress": progress}
     if restart:
         _results_folder.discard_study(out)
     # A folder without a status (new, restarted, or from an older efftheory) is not known to
@@ -79,7 +71,8 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     result.save(out / "sampling")
     cutoffs = sample_cutoffs(config, model, out, sampler_settings, restart=restart)
 
-    quenched = _quenched_prior_average(model, np.asarray(result.n_ladder), seed=config.seed)
+    quenched = _quenched_prior_average(model, np.asarray(result.n_ladder),
+                                       seed=config.sampler.seed)
     summary = summarize(config, model, result, eigenvalues, rank_cap, geometric, quenched,
                         eigenvalue_floor=floor)
     summary["kernel_eigenvalues_source"] = spectrum_source
