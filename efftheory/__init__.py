@@ -25,10 +25,12 @@ from ._activations import Activation as Activation
 from ._activations import get_activation as get_activation
 from ._bayes_errors import BayesErrors as BayesErrors
 from ._bayes_errors import bayes_errors as bayes_errors
+from ._card_model import CardModel as CardModel
 from ._card_schema import ModelCardError as ModelCardError
 from ._cards import format_model_table as format_model_table
 from ._cards import list_models as list_models
 from ._cards import load_card as load_card
+from ._cards import load_card_model as load_card_model
 from ._cards import load_model as load_model
 from ._cutoff_models import CollapsedCutoffNetworkModel as CollapsedCutoffNetworkModel
 from ._cutoff_models import CutoffNetworkModel as CutoffNetworkModel

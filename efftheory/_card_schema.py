@@ -153,7 +153,7 @@ def _two_layer_network(p) -> TwoLayerNetwork:
                            bias_scale=p["bias_scale"])
 
 
-def _build_two_layer(p, card):
+def _build_two_layer(p):
     network = _two_layer_network(p)
     form = p["form"]
     if "data_size" in p:
@@ -161,34 +161,33 @@ def _build_two_layer(p, card):
                                           key=data_key(p.get("data_seed", 0)),
                                           n_max=p["n_max"], max_nodes=p["max_nodes"])
     if form == "raw":
-        return NetworkModel(network, n_max=p["n_max"], max_nodes=p["max_nodes"], card=card)
+        return NetworkModel(network, n_max=p["n_max"], max_nodes=p["max_nodes"])
     if form == "collapsed":
-        return CollapsedNetworkModel(network, n_max=p["n_max"], max_nodes=p["max_nodes"],
-                                     card=card)
+        return CollapsedNetworkModel(network, n_max=p["n_max"], max_nodes=p["max_nodes"])
     if form == "cutoff":
         return CutoffNetworkModel(network, p["num_modes"], n_max=p["n_max"],
-                                  max_nodes=p["max_nodes"], card=card)
+                                  max_nodes=p["max_nodes"])
     if form == "collapsed_cutoff":
         return CollapsedCutoffNetworkModel(network, p["num_modes"], n_max=p["n_max"],
-                                           max_nodes=p["max_nodes"], card=card)
+                                           max_nodes=p["max_nodes"])
     if form == "mode_coordinates":
         return ModeCoordinateModel(network, p["num_modes"], n_max=p["n_max"],
-                                   max_nodes=p["max_nodes"], card=card)
+                                   max_nodes=p["max_nodes"])
     kind = FreeFieldModel if form == "free_field" else ScaleMixtureModel
-    return kind.from_network(network, p["num_modes"], card=card)
+    return kind.from_network(network, p["num_modes"])
 
 
 BUILDERS = {
     "two_layer": _build_two_layer,
-    "deep_linear": lambda p, card: DeepLinearModel(
+    "deep_linear": lambda p: DeepLinearModel(
         DeepLinearNetwork(p["widths"], weight_scale=p["weight_scale"]),
-        true_rank=p["true_rank"], card=card),
-    "normal_crossing": lambda p, card: NormalCrossingModel(
-        p["exponents"], prior_scale=p["prior_scale"], card=card),
-    "regular": lambda p, card: RegularModel(p["dim"], prior_scale=p["prior_scale"], card=card),
-    "polynomial_machine": lambda p, card: PolynomialMachine(
-        p["group_sizes"], prior_scale=p["prior_scale"], card=card),
-    "min_abs": lambda p, card: MinAbsModel(prior_scale=p["prior_scale"], card=card),
+        true_rank=p["true_rank"]),
+    "normal_crossing": lambda p: NormalCrossingModel(
+        p["exponents"], prior_scale=p["prior_scale"]),
+    "regular": lambda p: RegularModel(p["dim"], prior_scale=p["prior_scale"]),
+    "polynomial_machine": lambda p: PolynomialMachine(
+        p["group_sizes"], prior_scale=p["prior_scale"]),
+    "min_abs": lambda p: MinAbsModel(prior_scale=p["prior_scale"]),
 }
 
 

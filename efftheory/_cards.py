@@ -30,7 +30,8 @@ to the builder as keyword arguments, checked against its signature::
     [parameters]
     exponent = 2
 
-`load_model(name_or_path, **overrides)` builds the model; errors name the file and field.
+`load_card_model(name_or_path, **overrides)` builds the model and returns it beside the card
+(a `CardModel`); `load_model` returns the model alone. Errors name the file and field.
 A name registered with `efftheory.register_model` works wherever a card's name does.
 """
 
@@ -42,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from ._card_model import CardModel
 from ._card_parsing import _freeze, _validate_parameters, catalogue_value, parse_card
 from ._card_schema import (
     _SCHEMAS,
@@ -114,35 +116,56 @@ def load_card(name_or_path) -> ModelCard:
 def load_model(name_or_path, *, data=None, **overrides):
     """Build the model a card describes, with validated parameter overrides.
 
-    Returns a `PartitionFunction` with ``num_params``, ``sample_prior``,
-    ``population_loss``, ``mode_amplitudes`` and ``card`` (the card after overrides:
-    catalogue-backed known values recomputed, others dropped if a parameter changed).
-    Two-layer cards also take ``form`` = ``"raw"`` | ``"collapsed"`` | ``"free_field"`` |
-    ``"scale_mixture"`` | ``"cutoff"`` | ``"collapsed_cutoff"`` | ``"mode_coordinates"``,
-    ``num_modes`` (for the cutoff forms and ``"mode_coordinates"``, $K$: the number of
-    kept modes that do not vanish identically, see `efftheory.CutoffNetworkModel` and
-    `efftheory.ModeCoordinateModel`), and ``n_max`` and ``max_nodes`` for the loss
-    quadrature (``efftheory run --override max_nodes=8192``). A card naming a user builder
-    (``"package.module:function"``), or a name registered with `efftheory.register_model`,
-    gives what the builder returns for the card's parameters and the overrides, with
-    ``card`` set on it.
+    Returns the `PartitionFunction` of `load_card_model` (``load_card_model(...).model``),
+    which has ``num_params``, ``sample_prior``, ``population_loss`` and
+    ``mode_amplitudes``; use `load_card_model` for the card beside it (its known values
+    after overrides), or to have a run record the card so that ``resume(path)`` rebuilds
+    the model. Two-layer cards also take ``form`` = ``"raw"`` | ``"collapsed"`` |
+    ``"free_field"`` | ``"scale_mixture"`` | ``"cutoff"`` | ``"collapsed_cutoff"`` |
+    ``"mode_coordinates"``, ``num_modes`` (for the cutoff forms and
+    ``"mode_coordinates"``, $K$: the number of kept modes that do not vanish identically,
+    see `efftheory.CutoffNetworkModel` and `efftheory.ModeCoordinateModel`), and ``n_max``
+    and ``max_nodes`` for the loss quadrature (``efftheory run --override
+    max_nodes=8192``). A card naming a user builder (``"package.module:function"``), or a
+    name registered with `efftheory.register_model`, gives what the builder returns for the
+    card's parameters and the overrides.
 
     Finite data (two-layer cards, raw form): ``data_size=N`` gives an
     `efftheory.EmpiricalNetworkModel` whose loss is the empirical mean over $N$ inputs
     drawn from the card's input measure with labels $f^*(x) + N(0, 1)$ noise, reproducibly
     from ``data_seed`` (default 0). `data` = ``(inputs, labels)`` uses your own data set
     instead; its size must equal ``data_size`` where that is given, and such a model is not
-    tied to the card (``card`` is None: its data are not on the card, so a run of it is
-    recorded by fingerprint and resumed with ``resume(path, model=...)``).
+    tied to the card (its data are not on the card, so `load_card_model` does not take
+    `data`, and a run of it is recorded by fingerprint and resumed with
+    ``resume(path, model=...)``).
     """
+    if data is None:
+        return load_card_model(name_or_path, **overrides).model
+    card = load_card(name_or_path)
+    if is_builder_path(card.builder):
+        raise ModelCardError(
+            f"{card.path}: data= is for the built-in two-layer cards; a user builder "
+            f"('{card.builder}') takes its data set through its own parameters or code.")
+    return _load_with_data(card, data, overrides)
+
+
+def load_card_model(name_or_path, **overrides) -> CardModel:
+    """The model a card describes, with validated parameter overrides, beside the card.
+
+    Returns a `CardModel`: ``.model`` is what `load_model` returns for the same arguments
+    (see there for the overrides each card takes), ``.card`` the `ModelCard` after the
+    overrides (catalogue-backed known values recomputed, others dropped if a parameter
+    changed what they describe; ``num_params`` the built model's). `efftheory.sample` takes
+    the pair and records the card's name and parameters in the run folder, so
+    ``efftheory.resume(path)`` rebuilds the model with no model argument.
+    """
+    if "data" in overrides:
+        raise ModelCardError(
+            "load_card_model takes no data=: a model of your own data set is not tied to "
+            "its card (the data are not on it). Build it with efftheory.load_model(card, "
+            "data=(inputs, labels)), or draw the data from the card with data_size=N.")
     card = load_card(name_or_path)
     user = is_builder_path(card.builder)
-    if data is not None:
-        if user:
-            raise ModelCardError(
-                f"{card.path}: data= is for the built-in two-layer cards; a user builder "
-                f"('{card.builder}') takes its data set through its own parameters or code.")
-        return _load_with_data(card, data, overrides)
     mode_fields = sorted({"form", "num_modes"} & set(overrides))
     if mode_fields and not user and card.builder != "two_layer":
         raise ModelCardError(
@@ -188,7 +211,7 @@ def load_model(name_or_path, *, data=None, **overrides):
         model = build_user_model(builder, card.builder, parameters, card.path)
     else:
         try:
-            model = BUILDERS[card.builder](parameters, None)
+            model = BUILDERS[card.builder](parameters)
         except ValueError as error:
             raise ModelCardError(f"{card.path}: the builder '{card.builder}' rejected the "
                                  f"parameters: {error}") from error
@@ -200,8 +223,7 @@ def load_model(name_or_path, *, data=None, **overrides):
             and model.num_params != card.num_params):
         raise ModelCardError(f"{card.path}: field 'num_params' declares {card.num_params} but "
                              f"the built model has {model.num_params} parameters")
-    card = dataclasses.replace(card, num_params=model.num_params)
-    return _with_card(model, card)
+    return CardModel(model, dataclasses.replace(card, num_params=model.num_params))
 
 
 def _check_data_fields(card: ModelCard, parameters: dict) -> None:
@@ -225,7 +247,8 @@ def _check_data_fields(card: ModelCard, parameters: dict) -> None:
 
 
 def _load_with_data(card: ModelCard, data, overrides: dict):
-    """`load_model` with the user's data set: checked against data_size, no card kept."""
+    """`load_model` with the user's data set: checked against data_size, not tied to the
+    card."""
     if not isinstance(data, tuple | list) or len(data) != 2:
         raise ModelCardError(f"data must be a pair (inputs, labels), got "
                              f"{type(data).__name__}.")
@@ -259,11 +282,6 @@ def builder_parameters(name_or_path) -> frozenset[str]:
     if is_builder_path(builder):
         return builder_keywords(resolve_builder(builder), builder)[0]
     return frozenset(_SCHEMAS[builder])
-
-
-def _with_card(model, card):
-    object.__setattr__(model, "card", card)
-    return model
 
 
 def list_models() -> list[dict[str, Any]]:

@@ -40,7 +40,6 @@ add rounding noise, not modes, and construction raises with the largest usable $
 """
 
 import math
-from typing import Any
 
 import equinox as eqx
 import jax
@@ -319,7 +318,6 @@ class CutoffNetworkModel(PartitionFunction):
         n_max: the largest $n$ sampled; sets the projection's accuracy.
         num_nodes: a fixed projection size $Q$ instead (checked).
         max_nodes: the largest $Q$ tried.
-        card: the model card (set by `load_model`).
     """
 
     network: TwoLayerNetwork
@@ -330,7 +328,6 @@ class CutoffNetworkModel(PartitionFunction):
     quadrature: QuadratureChoice = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
     @property
     def trustworthy_n(self) -> float:
@@ -339,8 +336,7 @@ class CutoffNetworkModel(PartitionFunction):
 
     def __init__(self, network: TwoLayerNetwork, num_modes: int, *,
                  target: TargetNetwork | None = None, n_max: float = 1e6,
-                 num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES,
-                 card: Any = None):
+                 num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES):
         self.kept_modes = kept_modes(network, num_modes)
         self.network = network
         self.target = _validate_target(network, target)
@@ -351,7 +347,6 @@ class CutoffNetworkModel(PartitionFunction):
         self.target_amplitudes = _target_amplitudes(network, self.projection, self.target)
         self.num_params = network.num_params
         self.loss_minimum = 0.0
-        self.card = card
 
     @property
     def num_modes(self) -> int:
@@ -389,18 +384,15 @@ class CollapsedCutoffNetworkModel(CollapsedReadoutModel):
     quadrature: QuadratureChoice = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
     def __init__(self, network: TwoLayerNetwork, num_modes: int, *, n_max: float = 1e6,
-                 num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES,
-                 card: Any = None):
+                 num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES):
         raw = CutoffNetworkModel(network, num_modes, n_max=n_max, num_nodes=num_nodes,
                                  max_nodes=max_nodes)
         self.network, self.projection = network, raw.projection
         self.kept_modes, self.quadrature = raw.kept_modes, raw.quadrature
         self.num_params = network.num_params - network.width
         self.loss_minimum = 0.0
-        self.card = card
 
     @property
     def num_modes(self) -> int:

@@ -27,7 +27,6 @@ of size $\tfrac12$; so its rounding is relative to itself and the empirical mode
 largest trustworthy $n$ of its own.
 """
 
-from typing import Any
 
 import equinox as eqx
 import jax
@@ -72,11 +71,10 @@ class EmpiricalNetworkModel(PartitionFunction):
     data_size: int = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
     def __init__(self, network: TwoLayerNetwork, inputs, labels, *,
                  target: TargetNetwork | None = None, data_size: int | None = None,
-                 n_max: float = 1e6, max_nodes: int = DEFAULT_MAX_NODES, card: Any = None):
+                 n_max: float = 1e6, max_nodes: int = DEFAULT_MAX_NODES):
         if not isinstance(network, TwoLayerNetwork):
             raise ValueError(f"network must be a TwoLayerNetwork, got {type(network).__name__}.")
         inputs, labels = _check_data(network, inputs, labels, data_size)
@@ -89,7 +87,6 @@ class EmpiricalNetworkModel(PartitionFunction):
                                        max_nodes=max_nodes)
         self.num_params = network.num_params
         self.loss_minimum = float(0.5 * jnp.mean(self.noise**2))
-        self.card = card
 
     @classmethod
     def draw(cls, network: TwoLayerNetwork, data_size: int, *, key: Key,

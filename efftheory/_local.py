@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._card_model import CardModel
 from ._models import NonlinearTemperingError
 from ._partition import PartitionFunction
 from ._types import Key, Position, Scalar
@@ -275,6 +276,10 @@ def tempering_ladder(n: np.ndarray, rungs_per_decade: float) -> np.ndarray:
 
 
 def _check_model(model) -> None:
+    if isinstance(model, CardModel):
+        raise TypeError("model is a CardModel; pass the model beside the card "
+                        "(card_model.model): the localized model is not the card's, so a run "
+                        "of it records no card.")
     if not isinstance(model, PartitionFunction):
         raise TypeError(f"model must be an efftheory.PartitionFunction, got "
                         f"{type(model).__name__}; wrap plain JAX functions in "

@@ -62,7 +62,7 @@ Neal (1996), *Bayesian Learning for Neural Networks*, Springer, §2.1; the mode 
 and effective theory are from the post "Learning zero, and what SLT gets wrong about it".
 """
 
-from typing import Any, Literal
+from typing import Literal
 
 import equinox as eqx
 import jax
@@ -183,7 +183,6 @@ class ModeCoordinateModel(PartitionFunction):
         max_nodes: the largest projection size tried.
         parametrization: ``"whitened"`` (NUTS on $z$, default) or ``"amplitudes"`` (NUTS
             on $u$ with its conditional density).
-        card: the model card (set by `load_model`).
 
     Source: Neal (1996), *Bayesian Learning for Neural Networks*, §2.1 (the output is
     Gaussian given the hidden units); the post "Learning zero, and what SLT gets wrong
@@ -200,12 +199,11 @@ class ModeCoordinateModel(PartitionFunction):
     quadrature: QuadratureChoice = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
     def __init__(self, network: TwoLayerNetwork, num_modes: int, *,
                  target: TargetNetwork | None = None, n_max: float = 1e6,
                  num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES,
-                 parametrization: Parametrization = "whitened", card: Any = None):
+                 parametrization: Parametrization = "whitened"):
         if parametrization not in PARAMETRIZATIONS:
             raise ValueError(f"parametrization must be one of {PARAMETRIZATIONS} ('amplitudes':"
                              " NUTS on u itself; 'whitened': on z with u = s_a R(w)^T z), got "
@@ -221,7 +219,6 @@ class ModeCoordinateModel(PartitionFunction):
         self.parametrization = parametrization
         self.num_params = columns + network.num_params - network.width
         self.loss_minimum = 0.0
-        self.card = card
         _check_generic_rank(network, lambda inner: _coefficient_matrix(network, raw.projection,
                                                                        inner), columns)
 

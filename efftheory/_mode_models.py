@@ -27,7 +27,7 @@ $n \gtrsim 10^{13}/\mu_{max}$).
 """
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -161,9 +161,8 @@ class FreeFieldModel(PartitionFunction):
     eigenvectors: Float[Array, "coefficients modes"] | None
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
-    def __init__(self, eigenvalues, eigenvectors=None, *, card: Any = None):
+    def __init__(self, eigenvalues, eigenvectors=None):
         eigenvalues = _as_vector(eigenvalues, "eigenvalues")
         self.eigenvalues = jnp.asarray(eigenvalues)
         self.eigenvectors = None if eigenvectors is None else jnp.asarray(eigenvectors)
@@ -171,14 +170,13 @@ class FreeFieldModel(PartitionFunction):
             raise ValueError("eigenvectors must have one column per eigenvalue.")
         self.num_params = int(eigenvalues.size)
         self.loss_minimum = 0.0
-        self.card = card
 
     @classmethod
-    def from_network(cls, network: TwoLayerNetwork, kmax: int, *, card: Any = None,
+    def from_network(cls, network: TwoLayerNetwork, kmax: int,
                      **statistics_options) -> "FreeFieldModel":
         """The free theory of `network`'s modes $0..k_{max}$ (`prior_mode_statistics`)."""
         statistics = prior_mode_statistics(network, kmax, **statistics_options)
-        return cls(statistics.eigenvalues, statistics.eigenvectors, card=card)
+        return cls(statistics.eigenvalues, statistics.eigenvectors)
 
     def population_loss(self, position: Position) -> Scalar:
         return 0.5 * jnp.sum(position**2)
@@ -219,9 +217,8 @@ class ScaleMixtureModel(PartitionFunction):
     num_modes: int = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
-    def __init__(self, eigenvalues, shapes, eigenvectors=None, *, card: Any = None):
+    def __init__(self, eigenvalues, shapes, eigenvectors=None):
         eigenvalues = _as_vector(eigenvalues, "eigenvalues")
         shapes = np.minimum(_as_vector(shapes, "shapes"), MAX_SHAPE)
         if shapes.shape != eigenvalues.shape:
@@ -231,15 +228,14 @@ class ScaleMixtureModel(PartitionFunction):
         self.num_modes = int(eigenvalues.size)
         self.num_params = 2 * self.num_modes
         self.loss_minimum = 0.0
-        self.card = card
 
     @classmethod
-    def from_network(cls, network: TwoLayerNetwork, kmax: int, *, card: Any = None,
+    def from_network(cls, network: TwoLayerNetwork, kmax: int,
                      **statistics_options) -> "ScaleMixtureModel":
         r"""Shapes $\alpha_j = 3/\kappa_j$ from the width-$H$ excess kurtoses $\kappa_j$."""
         statistics = prior_mode_statistics(network, kmax, **statistics_options)
         kurtosis = np.maximum(statistics.excess_kurtosis, 3.0 / MAX_SHAPE)
-        return cls(statistics.eigenvalues, 3.0 / kurtosis, statistics.eigenvectors, card=card)
+        return cls(statistics.eigenvalues, 3.0 / kurtosis, statistics.eigenvectors)
 
     def split(self, position: Position):
         """``(v, log s)``."""

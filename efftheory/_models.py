@@ -29,7 +29,7 @@ of $w$, so the collapsed model does not fit the $n\,(L - L_0)$ interface:
 """
 
 import abc
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -134,7 +134,6 @@ class NetworkModel(PartitionFunction):
             the largest trustworthy $n$ (`trustworthy_n`).
         num_nodes: a fixed $Q$ instead (checked against the same tolerance).
         max_nodes: the largest $Q$ tried before raising `QuadratureError`.
-        card: the model card it was built from (set by `load_model`).
     """
 
     network: TwoLayerNetwork
@@ -143,11 +142,10 @@ class NetworkModel(PartitionFunction):
     quadrature: QuadratureChoice = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
     def __init__(self, network: TwoLayerNetwork, *, target: TargetNetwork | None = None,
                  n_max: float = 1e6, num_nodes: int | None = None,
-                 max_nodes: int = DEFAULT_MAX_NODES, card: Any = None):
+                 max_nodes: int = DEFAULT_MAX_NODES):
         if not isinstance(network, TwoLayerNetwork):
             raise ValueError(f"network must be a TwoLayerNetwork, got {type(network).__name__}.")
         self.network = network
@@ -160,7 +158,6 @@ class NetworkModel(PartitionFunction):
         self.rule = loss_rule(network, self.quadrature.num_nodes, self.target)
         self.num_params = network.num_params
         self.loss_minimum = 0.0
-        self.card = card
 
     def population_loss(self, position: Position) -> Scalar:
         return network_population_loss(self.network, self.rule, position, self.target)
@@ -289,11 +286,9 @@ class CollapsedNetworkModel(CollapsedReadoutModel):
     factored: bool = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
     def __init__(self, network: TwoLayerNetwork, *, n_max: float = 1e6,
-                 num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES,
-                 card: Any = None):
+                 num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES):
         if not isinstance(network, TwoLayerNetwork):
             raise ValueError(f"network must be a TwoLayerNetwork, got {type(network).__name__}.")
         mehler = uses_mehler_form(network)
@@ -319,7 +314,6 @@ class CollapsedNetworkModel(CollapsedReadoutModel):
         self.rule = loss_rule(network, self.quadrature.num_nodes)
         self.num_params = network.num_params - network.width
         self.loss_minimum = 0.0
-        self.card = card
 
     def raw_position(self, position: Position, readout: Float[Array, " width"]) -> Position:
         """The raw-weight vector ``[a, w.ravel(), b]`` for inner weights and a readout."""
@@ -375,9 +369,8 @@ class DeepLinearModel(PartitionFunction):
     true_rank: int = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
-    def __init__(self, network: DeepLinearNetwork, *, true_rank: int = 0, card: Any = None):
+    def __init__(self, network: DeepLinearNetwork, *, true_rank: int = 0):
         if isinstance(true_rank, bool) or not isinstance(true_rank, int) or true_rank < 0:
             raise ValueError(f"true_rank must be a non-negative integer, got {true_rank!r}.")
         if true_rank > min(network.widths):
@@ -389,7 +382,6 @@ class DeepLinearModel(PartitionFunction):
         self.true_rank = true_rank
         self.num_params = network.num_params
         self.loss_minimum = 0.0
-        self.card = card
 
     def population_loss(self, position: Position) -> Scalar:
         return 0.5 * jnp.sum((self.network.end_to_end(position) - self.true_map) ** 2)

@@ -18,7 +18,6 @@ r"""Validation models with known learning coefficients, as partition functions.
   concentrate at the most singular point $(0, 0)$: it spreads along both axes.
 """
 
-from typing import Any
 
 import equinox as eqx
 import jax
@@ -57,10 +56,8 @@ class RegularModel(_GaussianPriorModel):
     prior_scale: float = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
-    def __init__(self, dim: int, *, curvatures=None, prior_scale: float = 1.0,
-                 card: Any = None):
+    def __init__(self, dim: int, *, curvatures=None, prior_scale: float = 1.0):
         self.num_params = positive_int(dim, "dim")
         curvatures = np.ones(dim) if curvatures is None else np.asarray(curvatures, float)
         if curvatures.shape != (dim,) or not np.all(np.isfinite(curvatures)) or np.any(
@@ -69,7 +66,6 @@ class RegularModel(_GaussianPriorModel):
         self.curvatures = jnp.asarray(curvatures)
         self.prior_scale = positive_float(prior_scale, "prior_scale")
         self.loss_minimum = 0.0
-        self.card = card
 
     def population_loss(self, position: Position) -> Scalar:
         return 0.5 * jnp.sum(self.curvatures * position**2)
@@ -82,9 +78,8 @@ class NormalCrossingModel(_GaussianPriorModel):
     prior_scale: float = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
-    def __init__(self, exponents, *, prior_scale: float = 1.0, card: Any = None):
+    def __init__(self, exponents, *, prior_scale: float = 1.0):
         if isinstance(exponents, str) or not hasattr(exponents, "__len__") or not exponents:
             raise ValueError(f"exponents must be a non-empty sequence of integers k_i >= 0, "
                              f"got {exponents!r}.")
@@ -97,7 +92,6 @@ class NormalCrossingModel(_GaussianPriorModel):
         self.prior_scale = positive_float(prior_scale, "prior_scale")
         self.num_params = len(self.exponents)
         self.loss_minimum = 0.0
-        self.card = card
 
     def population_loss(self, position: Position) -> Scalar:
         active = [i for i, k in enumerate(self.exponents) if k > 0]
@@ -120,10 +114,8 @@ class PolynomialMachine(_GaussianPriorModel):
     prior_scale: float = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
-    def __init__(self, group_sizes=(1, 2, 3, 4, 5), *, target=None, prior_scale: float = 1.0,
-                 card: Any = None):
+    def __init__(self, group_sizes=(1, 2, 3, 4, 5), *, target=None, prior_scale: float = 1.0):
         if isinstance(group_sizes, str) or not hasattr(group_sizes, "__len__") or not group_sizes:
             raise ValueError(f"group_sizes must be a non-empty sequence of positive integers, "
                              f"got {group_sizes!r}.")
@@ -146,7 +138,6 @@ class PolynomialMachine(_GaussianPriorModel):
         self.prior_scale = positive_float(prior_scale, "prior_scale")
         self.num_params = sum(self.group_sizes)
         self.loss_minimum = 0.0
-        self.card = card
 
     def coefficients(self, position: Position) -> Float[Array, " groups"]:
         """Monomial coefficients $c_j = \\prod_{i\\in g_j}\\theta_i$, highest degree first."""
@@ -171,13 +162,11 @@ class MinAbsModel(_GaussianPriorModel):
     prior_scale: float = eqx.field(static=True)
     num_params: int = eqx.field(static=True)
     loss_minimum: float = eqx.field(static=True)
-    card: Any = eqx.field(static=True)
 
-    def __init__(self, *, prior_scale: float = 1.0, card: Any = None):
+    def __init__(self, *, prior_scale: float = 1.0):
         self.prior_scale = positive_float(prior_scale, "prior_scale")
         self.num_params = 2
         self.loss_minimum = 0.0
-        self.card = card
 
     def population_loss(self, position: Position) -> Scalar:
         return jnp.min(jnp.abs(position))

@@ -38,6 +38,7 @@ import math
 
 import numpy as np
 
+from ._card_model import CardModel
 from ._local import tempering_ladder
 from ._models import NonlinearTemperingError
 from ._partition import PartitionFunction
@@ -101,7 +102,7 @@ class WBIC:
 
 
 def wbic(
-    model: PartitionFunction,
+    model: PartitionFunction | CardModel,
     n: float | None = None,
     *,
     chains: int = 4,
@@ -123,11 +124,15 @@ def wbic(
     defaults to the model's `data_size` (an `EmpiricalNetworkModel`: $n = N$ is the
     Bayesian posterior of its data set) and must exceed $e$, so that $n/\log n < n$.
     Other keyword arguments go to `efftheory.sample` (``max_tree_depth``,
-    ``target_accept_prob``, ``dense_mass``, ``store_positions``, ...).
+    ``target_accept_prob``, ``dense_mass``, ``store_positions``, ...); a `CardModel` is
+    sampled as `efftheory.sample` samples it (a ``checkpoint_dir`` records its card).
 
     (S. Watanabe 2013, *A widely applicable Bayesian information criterion*, JMLR
     14:867-897.)
     """
+    sampled = model  # a CardModel goes to `sample` whole, so a run folder records its card
+    if isinstance(model, CardModel):
+        model = model.model
     if not isinstance(model, PartitionFunction):
         raise TypeError(f"model must be an efftheory.PartitionFunction, got "
                         f"{type(model).__name__}; wrap plain JAX functions in "
@@ -143,7 +148,7 @@ def wbic(
                          "longer be sampled exactly; leave adapt_ladder off for WBIC.")
     sampled_n = n / math.log(n)
     ladder = tempering_ladder(np.array([sampled_n, n]), rungs_per_decade)
-    result = sample(model, ladder, chains=chains, warmup=warmup, draws=draws, seed=seed,
+    result = sample(sampled, ladder, chains=chains, warmup=warmup, draws=draws, seed=seed,
                     progress=progress, **sampler_settings)
     rung, top = (int(np.searchsorted(result.n_ladder, value)) for value in (sampled_n, n))
     assert result.n_ladder[rung] == sampled_n and result.n_ladder[top] == n, result.n_ladder

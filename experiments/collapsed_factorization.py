@@ -41,7 +41,7 @@ class _CholeskyRoute(CollapsedNetworkModel):
 
 def _route(model: CollapsedNetworkModel, factored: bool) -> CollapsedNetworkModel:
     route = object.__new__(CollapsedNetworkModel if factored else _CholeskyRoute)
-    for name in ("network", "rule", "quadrature", "num_params", "loss_minimum", "card"):
+    for name in ("network", "rule", "quadrature", "num_params", "loss_minimum"):
         object.__setattr__(route, name, getattr(model, name))
     object.__setattr__(route, "factored", factored)
     return route

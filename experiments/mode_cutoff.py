@@ -64,19 +64,21 @@ Z_AGREE = 3.0  # |difference| <= 3 combined MCSE counts as agreement
 EXACT_TOLERANCE = 0.005  # relative: the exact K*(n) at widths 1 and 2
 
 
-def _sample(model, ladder, arguments, name: str, *,
+def _sample(card_model, ladder, arguments, name: str, *,
             store_positions=False) -> tuple[dict, object]:
-    """Sample `model` over `ladder`, checkpointed to ``OUT/checkpoints/<name>`` (a rerun
-    with the same settings reads a finished run back instead of sampling it again)."""
+    """Sample `card_model` (an `et.CardModel`, so the checkpoint records its card) over
+    `ladder`, checkpointed to ``OUT/checkpoints/<name>`` (a rerun with the same settings
+    reads a finished run back instead of sampling it again)."""
     start = time.perf_counter()
-    result = et.sample(model, ladder, chains=arguments.chains, warmup=arguments.warmup,
+    result = et.sample(card_model, ladder, chains=arguments.chains, warmup=arguments.warmup,
                        draws=arguments.draws, seed=arguments.seed,
                        max_tree_depth=arguments.max_tree_depth,
                        target_accept_prob=arguments.target_accept,
                        store_positions=store_positions, progress=arguments.progress,
                        checkpoint_dir=arguments.out / "checkpoints" / name, if_exists="resume")
     transitions = arguments.chains * arguments.draws
-    record = {"seconds": time.perf_counter() - start, "num_params": model.num_params,
+    record = {"seconds": time.perf_counter() - start,
+              "num_params": card_model.model.num_params,
               "learning_coefficient": np.asarray(result.learning_coefficient).tolist(),
               "mcse": np.asarray(result.learning_coefficient_mcse).tolist(),
               "rhat": np.asarray(result.rhat).tolist(),
@@ -183,10 +185,13 @@ def run(arguments) -> dict:
     rungs = list(range(1, len(ladder)))
     width, form = arguments.width, arguments.form
     cutoff_form = "collapsed_cutoff" if form == "collapsed" else "cutoff"
-    full_model = et.load_model(CARD, width=width, form=form, n_max=float(positive[-1]))
+    full_card_model = et.load_card_model(CARD, width=width, form=form,
+                                         n_max=float(positive[-1]))
+    full_model = full_card_model.model
     network = full_model.network
     print(f"full model ({form}, {full_model.num_params} parameters)", flush=True)
-    full, full_result = _sample(full_model, ladder, arguments, "full", store_positions=True)
+    full, full_result = _sample(full_card_model, ladder, arguments, "full",
+                                store_positions=True)
     full["exact"] = _exact(full_model, positive)
     weight_size = _posterior_weight_size(full_result, width)[1:]
     del full_result
@@ -194,9 +199,10 @@ def run(arguments) -> dict:
     cutoffs: dict[int, dict] = {}
     k_values = arguments.k_values or list(range(1, arguments.k_max + 1))
     for num_modes in k_values:
-        model = et.load_model(CARD, width=width, form=cutoff_form, num_modes=num_modes,
-                              n_max=float(positive[-1]))
-        record, _ = _sample(model, ladder, arguments, f"{cutoff_form}-{num_modes}")
+        truncation = et.load_card_model(CARD, width=width, form=cutoff_form,
+                                        num_modes=num_modes, n_max=float(positive[-1]))
+        model = truncation.model
+        record, _ = _sample(truncation, ladder, arguments, f"{cutoff_form}-{num_modes}")
         record["kept_modes"] = list(model.kept_modes)
         record["exact"] = _exact(model, positive)
         record["slope_top_decade"] = _local_slope(
@@ -211,9 +217,9 @@ def run(arguments) -> dict:
 
     raw_checks = {}
     for num_modes in arguments.raw_check:
-        model = et.load_model(CARD, width=width, form="cutoff", num_modes=num_modes,
-                              n_max=float(positive[-1]))
-        record, _ = _sample(model, ladder, arguments, f"cutoff-{num_modes}")
+        truncation = et.load_card_model(CARD, width=width, form="cutoff", num_modes=num_modes,
+                                        n_max=float(positive[-1]))
+        record, _ = _sample(truncation, ladder, arguments, f"cutoff-{num_modes}")
         reference = cutoffs.get(num_modes)
         if reference is None:
             continue

@@ -12,6 +12,7 @@ from efftheory._cards import (
     format_model_table,
     list_models,
     load_card,
+    load_card_model,
     load_model,
 )
 from efftheory._models import ModeAmplitudesUnavailable
@@ -29,9 +30,9 @@ def test_required_cards_exist():
 
 @pytest.mark.parametrize("name", sorted(REQUIRED | {"normal-crossing-w1-w2sq"}))
 def test_every_card_loads_and_matches_its_declarations(name):
-    model = load_model(name, **({"n_max": 1e4} if load_card(name).builder == "two_layer"
-                                else {}))
-    card = model.card
+    loaded = load_card_model(name, **({"n_max": 1e4} if load_card(name).builder == "two_layer"
+                                      else {}))
+    model, card = loaded.model, loaded.card
     assert model.num_params == card.num_params == load_card(name).num_params
     position = model.sample_prior(jax.random.PRNGKey(0))
     assert np.isfinite(float(model.population_loss(position)))
@@ -63,9 +64,9 @@ def test_polynomial_machine_rlct_derivation():
 
 
 def test_overrides_are_validated_and_recompute_known_values():
-    model = load_model("learning-zero-small", width=4)
-    assert model.num_params == 8 == model.card.num_params
-    values = {v.label: v for v in model.card.known_values}
+    small = load_card_model("learning-zero-small", width=4)
+    assert small.model.num_params == 8 == small.card.num_params
+    values = {v.label: v for v in small.card.known_values}
     assert values["global RLCT (origin), Aoyagi-Watanabe"].learning_coefficient == 1
     assert values["global RLCT (origin), Aoyagi-Watanabe"].multiplicity == 2
     with pytest.raises(ModelCardError, match=r"learning-zero-small\.toml.*width"):
@@ -129,10 +130,11 @@ def test_listing():
 
 def test_overrides_outside_a_formula_drop_its_known_values():
     # tanh_zero_rlct depends on the width only: a width override recomputes it...
-    values = {v.label: v for v in load_model("learning-zero-small", width=4).card.known_values}
+    values = {v.label: v
+              for v in load_card_model("learning-zero-small", width=4).card.known_values}
     assert any(v.learning_coefficient == 1 and v.multiplicity == 2 for v in values.values())
     # ...but another activation leaves the formula's hypotheses (relu units without bias
     # are rank 2, so not even H/2 holds): nothing is claimed.
-    assert load_model("learning-zero-small", activation="relu").card.known_values == ()
+    assert load_card_model("learning-zero-small", activation="relu").card.known_values == ()
     # A different parameterization of the same model keeps them.
-    assert len(load_model("learning-zero-small", form="collapsed").card.known_values) == 2
+    assert len(load_card_model("learning-zero-small", form="collapsed").card.known_values) == 2

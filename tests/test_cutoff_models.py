@@ -107,9 +107,10 @@ def test_collapsed_cutoff_log_det_against_direct_computation(tanh_network):
 
 def test_exact_reference_of_one_unit_against_a_direct_integral():
     r"""Width 1, K = 1: Z = E_w[(1 + n c_1(w)^2)^{-1/2}] by brute force on a fine grid."""
-    model = et.load_model("learning-zero-small", width=1, form="cutoff", num_modes=1,
-                          n_max=1e3)
-    assert model.card.known_values == ()  # the full network's RLCTs do not apply to L_K
+    truncation = et.load_card_model("learning-zero-small", width=1, form="cutoff",
+                                    num_modes=1, n_max=1e3)
+    assert truncation.card.known_values == ()  # the full network's RLCTs do not apply to L_K
+    model = truncation.model
     nodes, weights = np.polynomial.hermite_e.hermegauss(300)
     weights = weights / math.sqrt(2 * math.pi)
     grid = np.linspace(-12.0, 12.0, 240001)

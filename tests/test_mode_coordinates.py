@@ -129,12 +129,13 @@ def test_exact_reference_is_the_cutoff_models():
 
 
 def test_card_form_builds_the_model():
-    model = et.load_model("learning-zero-small", width=4, form="mode_coordinates",
-                          num_modes=2, n_max=1e3)
+    loaded = et.load_card_model("learning-zero-small", width=4, form="mode_coordinates",
+                                num_modes=2, n_max=1e3)
+    model = loaded.model
     assert isinstance(model, et.ModeCoordinateModel)
     assert model.kept_modes == (1, 3) and model.parametrization == "whitened"
     assert model.num_params == 2 + 4
-    assert model.card.known_values == ()  # the full network's RLCTs do not apply to L_K
+    assert loaded.card.known_values == ()  # the full network's RLCTs do not apply to L_K
     with pytest.raises(et.ModeAmplitudesUnavailable, match="kept_amplitudes"):
         model.mode_amplitudes(model.sample_prior(jax.random.PRNGKey(0)), 3)
 

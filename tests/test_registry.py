@@ -12,7 +12,13 @@ import pytest
 import user_models
 
 import efftheory as et
-from efftheory._cards import ModelCardError, builder_parameters, load_card, load_model
+from efftheory._cards import (
+    ModelCardError,
+    builder_parameters,
+    load_card,
+    load_card_model,
+    load_model,
+)
 from efftheory._cli import main
 from efftheory.sampling import _api
 
@@ -51,17 +57,18 @@ def _clean_registry():
 
 def test_card_naming_a_builder_builds_the_users_model(tmp_path):
     path = _card(tmp_path, body=CROSSING)
-    model = load_model(path)
+    loaded = load_card_model(path)
+    model, card = loaded.model, loaded.card
     assert isinstance(model, et.FunctionModel) and model.num_params == 2
-    assert model.card.builder == "user_models:crossing"
-    assert model.card.parameters == {"exponent": 2} and model.card.num_params == 2
-    assert not model.card.exact_available
+    assert card.builder == "user_models:crossing"
+    assert card.parameters == {"exponent": 2} and card.num_params == 2
+    assert not card.exact_available
     assert float(model.population_loss(jnp.array([3.0, 2.0]))) == 9.0 * 16.0  # w1^2 w2^4
     assert builder_parameters(path) == {"exponent", "prior_scale"}
     # Overrides go to the builder as keywords; a changed parameter drops the known value.
-    changed = load_model(path, exponent=1)
-    assert changed.card.parameters == {"exponent": 1} and changed.card.known_values == ()
-    assert load_model(path).card.known_values[0].learning_coefficient == 0.25
+    changed = load_card_model(path, exponent=1).card
+    assert changed.parameters == {"exponent": 1} and changed.known_values == ()
+    assert card.known_values[0].learning_coefficient == 0.25
 
 
 @pytest.mark.parametrize("builder, body, named", [
@@ -104,9 +111,9 @@ def test_bad_builder_results_name_the_fix(tmp_path):
 def test_registered_name_works_like_a_card():
     et.register_model("my-crossing", user_models.crossing, parameters={"exponent": 3},
                       summary="w1^2 w2^6")
-    model = et.load_model("my-crossing", prior_scale=2.0)
-    assert model.card.builder == "user_models:crossing"
-    assert model.card.parameters == {"exponent": 3, "prior_scale": 2.0}
+    card = et.load_card_model("my-crossing", prior_scale=2.0).card
+    assert card.builder == "user_models:crossing"
+    assert card.parameters == {"exponent": 3, "prior_scale": 2.0}
     assert et.registered_models() == ["my-crossing"]
     # The same builder again (a notebook cell run twice) replaces; another is refused.
     et.register_model("my-crossing", user_models.crossing)
@@ -210,7 +217,7 @@ def test_registrations_reach_a_worker_by_their_builders_path():
                                    "parameters": {"exponent": 2}, "summary": ""}}
     et.unregister_model("carried")  # as in a fresh worker process
     restore_registrations(carried)
-    assert et.load_model("carried").card.parameters == {"exponent": 2}
+    assert et.load_card_model("carried").card.parameters == {"exponent": 2}
 
 
 def test_sweep_refuses_a_registration_workers_cannot_import(tmp_path):

@@ -15,7 +15,8 @@ from efftheory.study._guards import load_study_model
 
 
 def test_huge_width_is_refused_before_building(monkeypatch):
-    monkeypatch.setattr(_cards, "load_model", lambda *a, **k: pytest.fail("built the model"))
+    monkeypatch.setattr(_cards, "load_card_model",
+                        lambda *a, **k: pytest.fail("built the model"))
     config = et.study_config("learning-zero-small", overrides={"width": 10**9})
     with pytest.raises(ResourceError, match=MEMORY_LIMIT_VARIABLE) as error:
         load_study_model(config)

@@ -287,7 +287,7 @@ def test_flagship_preset_is_the_issue_s_cpu_study():
     ladder = config.n_ladder
     assert ladder[0] == 0 and ladder[1] == 1.0 and ladder[-1] == 1e8 and len(ladder) >= 25
     assert config.sampler.chains == 4 and config.overrides == {"form": "collapsed"}
-    model = et.study._guards.load_study_model(config)
+    model = et.study._guards.load_study_model(config).model
     assert isinstance(model, et.CollapsedNetworkModel) and model.network.width == 128
     assert model.trustworthy_n >= config.ladder.n_max
 

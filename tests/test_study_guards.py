@@ -22,7 +22,7 @@ def test_every_card_builds_for_a_study(card):
     """The study passes n_max only to builders that take it, and the card's declared
     parameter count is checked on that path."""
     config = et.study_config(card, n_max=100.0)
-    model = load_study_model(config)
+    model = load_study_model(config).model
     if config.overrides.get("form") == "collapsed":  # the preset integrates the readout out
         assert model.num_params == model.network.num_params - model.network.width
         assert model.network.num_params == load_card(card).num_params
@@ -45,8 +45,8 @@ def test_n_max_override_is_refused():
                                              r"n_max=1000000\.0.*--n-max"):
         load_study_model(et.study_config("learning-zero-small", overrides={"n_max": 5}))
     agreeing = load_study_model(et.study_config("learning-zero-small", n_max=100.0,
-                                                overrides={"n_max": 100.0}))
-    plain = load_study_model(et.study_config("learning-zero-small", n_max=100.0))
+                                                overrides={"n_max": 100.0})).model
+    plain = load_study_model(et.study_config("learning-zero-small", n_max=100.0)).model
     assert agreeing.quadrature.num_nodes == plain.quadrature.num_nodes
     assert agreeing.trustworthy_n == plain.trustworthy_n
 

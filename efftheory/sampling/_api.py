@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
 
+from .._card_model import CardModel
 from .._partition import PartitionFunction
 from . import _model_record, _persistence
 from ._arviz import az
@@ -40,7 +41,7 @@ _after_checkpoint: Callable[[int], None] | None = None
 
 
 def sample(
-    model: PartitionFunction,
+    model: PartitionFunction | CardModel,
     n_ladder: Sequence[float] | np.ndarray,
     *,
     chains: int = 4,
@@ -90,7 +91,15 @@ def sample(
     the per-device program for its own batch shape, so last-ulp differences appear and
     NUTS carries them along); bitwise reproduction needs the same device count. See
     docs/devices.md for memory and throughput settings.
+
+    `model` is a `PartitionFunction`, or a `CardModel` (`efftheory.load_card_model`): then
+    its ``.model`` is sampled and the run folder records the card's name and parameters,
+    so `resume(checkpoint_dir)` rebuilds it; a plain model is recorded by fingerprint and
+    passed back to `resume`.
     """
+    recorded = model  # what the run folder's model.json describes
+    if isinstance(model, CardModel):
+        model = model.model
     if not isinstance(model, PartitionFunction):
         raise TypeError(f"model must be an efftheory.PartitionFunction, got "
                         f"{type(model).__name__}; wrap a NumPyro model in "
@@ -109,7 +118,7 @@ def sample(
     mesh = chain_mesh(devices, config.chains)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     if folder is not None:
-        _persistence.open_run_folder(folder, config, model, if_exists)
+        _persistence.open_run_folder(folder, config, recorded, if_exists)
     return _run(model, config, folder, progress, mesh)
 
 
@@ -127,22 +136,22 @@ def _check_trustworthy(model: PartitionFunction, n_ladder) -> None:
         )
 
 
-def sample_nuts(model: PartitionFunction, n: float, **kwargs) -> SamplingResult:
+def sample_nuts(model: PartitionFunction | CardModel, n: float, **kwargs) -> SamplingResult:
     """NUTS at one inverse temperature `n`: a ladder of one rung, no swaps."""
     if np.ndim(n) != 0:
         raise ValueError(f"sample_nuts takes one n, got {n!r}; use sample(model, n_ladder).")
     return sample(model, [float(n)], swap=False, **kwargs)
 
 
-def resume(path: str | Path, model: PartitionFunction | None = None, *,
+def resume(path: str | Path, model: PartitionFunction | CardModel | None = None, *,
            progress: bool | None = None, devices: DeviceSpec = None) -> SamplingResult:
     """Continue the run checkpointed in `path` (a `checkpoint_dir`) and return its result.
 
-    A model built from a card is rebuilt from the card name and parameters recorded in
-    ``model.json``; any other model must be passed as `model`, and is checked against the
-    recorded one (`RunFolderMismatchError` if it differs). Nothing in the folder is executed:
-    a pickled model is never loaded. `devices` as in `sample`; a run may resume on a
-    different number of devices.
+    A model sampled beside its card (a `CardModel`) is rebuilt from the card name and
+    parameters recorded in ``model.json``; any other model must be passed as `model`, and is
+    checked against the recorded one (`RunFolderMismatchError` if it differs). Nothing in
+    the folder is executed: a pickled model is never loaded. `devices` as in `sample`; a
+    run may resume on a different number of devices.
     """
     folder = Path(path)
     config = _persistence.read_config(folder)
@@ -154,6 +163,8 @@ def resume(path: str | Path, model: PartitionFunction | None = None, *,
             stored, _model_record.describe_model(model))
         if differences:
             raise _persistence.RunFolderMismatchError(folder, differences)
+        if isinstance(model, CardModel):
+            model = model.model
     return _run(model, config, folder, progress, chain_mesh(devices, config.chains))
 
 

@@ -1,23 +1,28 @@
 """A run folder's model, stored as data: what the model is, never code to run.
 
-`model.json` says which model a run sampled. A model built from a card
-(`efftheory.load_model`) is recorded as the card's name and its parameters after overrides
-(and, for a user model's card, its builder's ``"module:function"``), and `resume` rebuilds
-it with `load_model`; any other model is recorded by its class and a
-fingerprint (its printed structure and a SHA-256 of its arrays), so `resume(path, model=...)`
-and `sample(..., if_exists="resume")` can check that the model passed in is the one sampled.
+`model.json` says which model a run sampled. A model sampled beside its card (the
+`efftheory.CardModel` of `efftheory.load_card_model`) is recorded as the card's name and its
+parameters after overrides (and, for a user model's card, its builder's
+``"module:function"``), and `resume` rebuilds it with `load_model`; any other model is
+recorded by its class and a fingerprint (its printed structure and a SHA-256 of its arrays),
+so `resume(path, model=...)` and `sample(..., if_exists="resume")` can check that the model
+passed in is the one sampled.
 
 Nothing is ever unpickled: a results folder is data, and opening one must not run code that
 came with it. A ``model.pkl`` left by an older efftheory is refused, not loaded.
 """
 
+import dataclasses
 import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
+
+from .._card_model import CardModel
 
 MODEL_FILE = "model.json"
 LEGACY_PICKLE = "model.pkl"
@@ -28,10 +33,13 @@ _IDENTITY = ("kind", "class", "num_params", "card", "builder", "parameters", "fi
 
 
 def describe_model(model) -> dict:
-    """The JSON record of `model` that `model.json` stores."""
-    card = getattr(model, "card", None)
+    """The JSON record that `model.json` stores of `model`, a `PartitionFunction` or a
+    `CardModel` (recorded as its card)."""
+    card = None
+    if isinstance(model, CardModel):
+        model, card = model.model, model.card
     record = {"class": type(model).__name__, "num_params": int(model.num_params)}
-    if card is not None and hasattr(card, "parameter_items"):
+    if card is not None:
         record.update(kind="card", card=card.name, card_path=str(card.path),
                       parameters=card.parameters)
         if ":" in card.builder:  # a user builder; built-in cards' records stay as they were
@@ -41,11 +49,45 @@ def describe_model(model) -> dict:
     return json.loads(json.dumps(record))  # exactly what a read-back gives
 
 
+# Model classes that carried a `card` field, printed last, until the card became metadata
+# beside the model (`CardModel`). In a "python" record it was always None, and the
+# fingerprint was taken with ``card=None`` printed; it still is, so that those records
+# keep matching the same models.
+_FORMERLY_CARDED = frozenset({
+    "NetworkModel", "CollapsedNetworkModel", "DeepLinearModel", "RegularModel",
+    "NormalCrossingModel", "PolynomialMachine", "MinAbsModel", "ModeCoordinateModel",
+    "EmpiricalNetworkModel", "CutoffNetworkModel", "CollapsedCutoffNetworkModel",
+    "FreeFieldModel", "ScaleMixtureModel"})
+
+
+def _formerly_carded(node) -> bool:
+    kind = type(node)
+    return kind.__name__ in _FORMERLY_CARDED and kind.__module__.startswith("efftheory.")
+
+
+def _with_card_none(tree):
+    """`tree` with each model of `_FORMERLY_CARDED` replaced by a dataclass of the same
+    name and fields (models inside it replaced too) plus a last field ``card=None``, which
+    prints as that model printed when it had the field."""
+    def replace(node):
+        if not _formerly_carded(node):
+            return node
+        fields = [field for field in dataclasses.fields(node) if field.repr]
+        stand_in = dataclasses.make_dataclass(
+            type(node).__name__,
+            [(field.name, Any, dataclasses.field(default=field.default)) for field in fields]
+            + [("card", Any)], kw_only=True)
+        return stand_in(card=None, **{field.name: _with_card_none(getattr(node, field.name))
+                                      for field in fields})
+
+    return jax.tree_util.tree_map(replace, tree, is_leaf=_formerly_carded)
+
+
 def _fingerprint(model) -> str:
     """SHA-256 of the model's structure (memory addresses removed) and array contents."""
     import equinox as eqx
 
-    structure = eqx.tree_pformat(model, short_arrays=True)
+    structure = eqx.tree_pformat(_with_card_none(model), short_arrays=True)
     digest = hashlib.sha256(re.sub(r"0x[0-9a-fA-F]+", "", structure).encode())
     for leaf in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)):
         array = np.asarray(jax.device_get(leaf))
@@ -59,6 +101,10 @@ def model_differences(stored: dict | None, current: dict) -> list[str]:
     if stored is None:
         return [f"model: not recorded (a run folder from an older efftheory) -> "
                 f"{_summary(current)}"]
+    if stored.get("kind") == "card" and current.get("kind") == "python":
+        return [f"model: {_summary(stored)} -> a {current.get('class')} without its card "
+                f"(pass the CardModel of efftheory.load_card_model({stored['card']!r}, ...), "
+                "not its .model; resume(path) rebuilds it with no model argument)"]
     differences = []
     for key in _IDENTITY:
         old, new = stored.get(key), current.get(key)
@@ -100,7 +146,8 @@ def read_model_record(folder: Path) -> dict | None:
 
 
 def rebuild_model(folder: Path):
-    """The model of the run in `folder`, rebuilt from its card (the only kind rebuilt)."""
+    """The model of the run in `folder`, rebuilt from its card (the only kind rebuilt), as
+    a plain `PartitionFunction`."""
     folder = Path(folder)
     record = read_model_record(folder)
     if record is None:
@@ -110,8 +157,9 @@ def rebuild_model(folder: Path):
                                 "as resume(path, model=...).")
     if record["kind"] != "card":
         raise ValueError(f"{folder / MODEL_FILE} records a {record.get('class')} not built "
-                         "from a card, which cannot be rebuilt from data; pass it as "
-                         "resume(path, model=...).")
+                         "from a card (or sampled without it: sample the CardModel of "
+                         "efftheory.load_card_model to record the card), which cannot be "
+                         "rebuilt from data; pass it as resume(path, model=...).")
     from .._cards import card_paths, load_model
     from .._registry import registered_model
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from .._card_model import CardModel
+from .._card_schema import ModelCard
 from ._absent import absent_theory, drop_absent_columns
 from ._kernel import _crossovers, _precise_eigenvalues
 
@@ -22,17 +24,15 @@ class GeometricValue:
     source: str
 
 
-def _geometric_values(model) -> list[GeometricValue]:
+def _geometric_values(card: ModelCard) -> list[GeometricValue]:
     """The geometric learning coefficients recorded on the model's card."""
-    card = getattr(model, "card", None)
-    known = getattr(card, "known_values", ()) if card is not None else ()
     return [GeometricValue(value.label, float(value.learning_coefficient),
                            int(value.multiplicity), value.reference)
-            for value in known]
+            for value in card.known_values]
 
 
 
-def summarize(config, model, result, eigenvalues, rank_cap, geometric,
+def summarize(config, card_model: CardModel, result, eigenvalues, rank_cap, geometric,
               quenched=(None, None), eigenvalue_floor=None) -> dict:
     """Per-rung table, fits and crossovers as one JSON-ready dict."""
     from ..theory import (
@@ -40,6 +40,7 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
         staircase_learning_coefficient,
     )
 
+    model = card_model.model
     n = np.asarray(result.n_ladder, dtype=np.float64)
     lam = np.asarray(result.learning_coefficient)
     lam_se = np.asarray(result.learning_coefficient_mcse)
@@ -82,11 +83,10 @@ def summarize(config, model, result, eigenvalues, rank_cap, geometric,
     comparison = _effective_comparison(rows)
     if effective is None:  # nothing was compared: not "all within"
         comparison["all_within"] = None
-    card = getattr(model, "card", None)
     return {
         "config": dataclasses.asdict(config),
         "model": {"card": config.card, "num_params": int(model.num_params),
-                  "card_metadata": _jsonable_card(card),
+                  "card_metadata": _jsonable_card(card_model.card),
                   "trustworthy_n": _finite(model.trustworthy_n),
                   "quadrature_nodes": _quadrature_nodes(model),
                   "factored": bool(getattr(model, "factored", False))},
@@ -114,14 +114,8 @@ def _finite(value):
     return value if math.isfinite(value) else None
 
 
-def _jsonable_card(card):
-    if card is None:
-        return None
-    if isinstance(card, dict):
-        return json.loads(json.dumps(card, default=str))
-    if dataclasses.is_dataclass(card):
-        return json.loads(json.dumps(dataclasses.asdict(card), default=str))
-    return str(card)
+def _jsonable_card(card: ModelCard) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(card), default=str))
 
 
 def _fits(n, lam, lam_se, fit_n_min) -> dict:

@@ -63,7 +63,7 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
     """Sample each truncation over the study's ladder: ``{K: {"learning_coefficient",
     "mcse", "kept_modes", "rhat", "ess_bulk", "divergences"}}`` (lists over the rungs)."""
     from .. import sampling
-    from .._cards import load_model
+    from .._cards import load_card_model
     from . import _results_folder
     from ._guards import checkpoint_errors
 
@@ -74,8 +74,8 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
                  if key not in ("form", "n_max")}
     measured = {}
     for num_modes in config.cutoff_modes:
-        truncation = load_model(config.card, form=form, num_modes=num_modes,
-                                n_max=config.ladder.n_max, **overrides)
+        truncation = load_card_model(config.card, form=form, num_modes=num_modes,
+                                     n_max=config.ladder.n_max, **overrides)
         checkpoint = out / f"checkpoint-cutoff-{num_modes}"
         try:
             with checkpoint_errors(checkpoint):
@@ -86,7 +86,7 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
         except sampling.RunFolderMismatchError as error:
             raise _results_folder.rerun_refusal(out, error.differences) from None
         measured[num_modes] = {
-            "kept_modes": list(truncation.kept_modes),
+            "kept_modes": list(truncation.model.kept_modes),
             "learning_coefficient": [_finite(v) for v in result.learning_coefficient],
             "mcse": [_finite(v) for v in result.learning_coefficient_mcse],
             "rhat": [_finite(v) for v in result.rhat],

@@ -18,7 +18,7 @@ from ._cutoff import check_cutoff_modes
 
 
 def load_study_model(config):
-    """Build `config.card` with `config.overrides` for a study.
+    """Build `config.card` with `config.overrides` for a study: a `CardModel`.
 
     Builders whose loss is a quadrature (two-layer cards) take the study's ``n_max`` so the
     quadrature is accurate up to the top rung; the others (deep linear, normal crossing,
@@ -29,7 +29,7 @@ def load_study_model(config):
     """
     from .._card_parsing import _validate_parameters
     from .._card_schema import ModelCardError
-    from .._cards import builder_parameters, load_card, load_model
+    from .._cards import builder_parameters, load_card, load_card_model
     from .._registry import is_builder_path
 
     n_max = config.ladder.n_max
@@ -48,13 +48,14 @@ def load_study_model(config):
     user = is_builder_path(card.builder)
     if not user:
         check_study_memory(config, card.builder, parameters)
-    model = load_model(config.card, **overrides)
+    card_model = load_card_model(config.card, **overrides)
+    model = card_model.model
     if user:
         check_study_memory(config, card.builder, parameters, num_params=model.num_params)
     quadrature = getattr(model, "quadrature", None)
     if quadrature is not None:
         check_study_memory(config, card.builder, parameters, num_nodes=quadrature.num_nodes)
-    return model
+    return card_model
 
 
 def validate_study_settings(config) -> None:

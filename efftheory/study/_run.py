@@ -46,13 +46,14 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     elif settings:
         config = config.replace(**settings)
     out = _results_folder.check_output_folder(out)
-    model = load_study_model(config)
+    card_model = load_study_model(config)
+    model = card_model.model
     if config.cutoff_modes:
         cutoff_form(config, model)  # refuse a model without a mode basis before any work
     eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
     eigenvalues, floor, spectrum_source = _spectrum_for_ladder(model, eigenvalues, floor,
                                                                rank_cap, config.ladder.n_max)
-    geometric = _geometric_values(model)
+    geometric = _geometric_values(card_model.card)
 
     checkpoint = out / "checkpoint"
     sampler_settings = {**dataclasses.asdict(config.sampler), "progress": progress}
@@ -63,7 +64,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     _results_folder.mark_running(out, config)
     try:
         with checkpoint_errors(checkpoint):
-            result = sampling.sample(model, config.n_ladder, checkpoint_dir=checkpoint,
+            result = sampling.sample(card_model, config.n_ladder, checkpoint_dir=checkpoint,
                                      if_exists="restart" if restart else "resume",
                                      **sampler_settings)
     except sampling.RunFolderMismatchError as error:
@@ -73,7 +74,7 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
 
     quenched = _quenched_prior_average(model, np.asarray(result.n_ladder),
                                        seed=config.sampler.seed)
-    summary = summarize(config, model, result, eigenvalues, rank_cap, geometric, quenched,
+    summary = summarize(config, card_model, result, eigenvalues, rank_cap, geometric, quenched,
                         eigenvalue_floor=floor)
     summary["kernel_eigenvalues_source"] = spectrum_source
     sizes = _posterior_inner_weight_size(model, result)
