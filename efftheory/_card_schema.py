@@ -13,13 +13,10 @@ from ._mode_coordinates import ModeCoordinateModel
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
 from ._networks import SCALINGS, DeepLinearNetwork, TwoLayerNetwork
+from ._partition import ModelCardError as ModelCardError
 from ._quadrature_choice import DEFAULT_MAX_NODES
 from ._toy_models import MinAbsModel, NormalCrossingModel, PolynomialMachine, RegularModel
 from .theory import _rlct
-
-
-class ModelCardError(ValueError):
-    """A model card (or an override) is malformed; the message names the file and field."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -54,7 +54,7 @@ from ._linalg import (
     spd_logdet_and_inverse,
 )
 from ._networks import DeepLinearNetwork, TwoLayerNetwork
-from ._partition import PartitionFunction
+from ._partition import ModeAmplitudesUnavailable, NonlinearTemperingError, PartitionFunction
 from ._quadrature_choice import (
     DEFAULT_MAX_NODES,
     QuadratureChoice,
@@ -65,14 +65,6 @@ from ._quadrature_choice import (
     validate_n_max,
 )
 from ._types import Array, Float, Key, Position, Scalar, ScalarLike
-
-
-class ModeAmplitudesUnavailable(ValueError):
-    """This model has no mode amplitudes $u_k(\\theta)$."""
-
-
-class NonlinearTemperingError(TypeError):
-    """The model's tempered potential is not $n$ times an energy of the position alone."""
 
 
 def _validate_target(network: TwoLayerNetwork, target: TargetNetwork | None):

@@ -31,12 +31,8 @@ from numpyro.distributions import biject_to
 
 from ._function_model import check_position_functions
 from ._networks import _positive_int
-from ._partition import PartitionFunction
+from ._partition import NumPyroModelError, PartitionFunction
 from ._types import Key, Position, Scalar
-
-
-class NumPyroModelError(ValueError):
-    """A NumPyro model that cannot be tempered (no observed sites, discrete latents, ...)."""
 
 
 class NumPyroModel(PartitionFunction):
