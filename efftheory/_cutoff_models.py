@@ -160,7 +160,7 @@ def _check_resolved(network, kept) -> None:
         f"most {usable}, or use the full loss (form='raw'), which sums every mode exactly.")
 
 
-def _columns(measure, kept) -> list[int]:
+def mode_columns(measure, kept) -> list[int]:
     """Columns of `weighted_basis` for the kept modes (circle: cosine and sine)."""
     if isinstance(measure, CircleMeasure):
         return [c for k in kept for c in ((0,) if k == 0 else (2 * k - 1, 2 * k))]
@@ -210,7 +210,7 @@ def mode_projection(network: TwoLayerNetwork, kept: tuple[int, ...],
         coefficients = (_hermite_coefficients(kmax) if isinstance(measure, GaussianMeasure)
                         else _legendre_coefficients(kmax))
         basis = _three_term_numpy(parameters, kmax, coefficients, root_weights)
-    columns = _columns(measure, kept)
+    columns = mode_columns(measure, kept)
     return ModeProjection(quadrature.points,
                           jnp.asarray(basis[:, columns] * root_weights[:, None]))
 

@@ -69,7 +69,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._cutoff_models import CutoffNetworkModel, ModeProjection, _columns
+from ._cutoff_models import CutoffNetworkModel, ModeProjection, mode_columns
 from ._energies import TargetNetwork
 from ._linalg import factored_gaussian_log_density
 from ._models import ModeAmplitudesUnavailable, inner_weight_log_prior
@@ -91,7 +91,7 @@ def _check_amplitude_count(network, kept, columns: int) -> None:
     if columns <= network.width:
         return
     usable = [k for k in range(1, len(kept) + 1)
-              if len(_columns(network.measure, kept[:k])) <= network.width]
+              if len(mode_columns(network.measure, kept[:k])) <= network.width]
     lower = (f"lower num_modes to at most {usable[-1]}" if usable
              else "no num_modes fits this width")
     raise ValueError(

@@ -131,3 +131,7 @@ class QuadratureError(RuntimeError):
 
 class ModelCardError(ValueError):
     """A model card (or an override) is malformed; the message names the file and field."""
+
+
+class ExactReferenceUnavailable(ValueError):
+    """No exact $Z(n)$ is known (or implemented) for this model; the message says why."""
