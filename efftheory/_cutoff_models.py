@@ -51,7 +51,6 @@ from ._energies import TargetNetwork
 from ._measures import (
     CircleMeasure,
     GaussianMeasure,
-    Quadrature,
     _hermite_coefficients,
     _legendre_coefficients,
 )
@@ -64,6 +63,7 @@ from ._models import (
 from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
+from ._quadrature import mode_trapezoid
 from ._quadrature_choice import (
     DEFAULT_MAX_NODES,
     QuadratureChoice,
@@ -178,28 +178,15 @@ class ModeProjection(eqx.Module):
     basis: Float[Array, "num_nodes columns"]
 
 
-def _gaussian_trapezoid(num_nodes: int, kmax: int) -> Quadrature:
-    r"""Trapezoid nodes for $N(0, 1)$ on $[-X, X]$, $X = \max(10, 2\sqrt{k_{max}} + 8)$:
-    beyond the turning point $2\sqrt k$ the Hermite functions decay faster than
-    Gaussian, so the truncated tail is below rounding. For $\sigma(wx)$ analytic in a
-    strip the rule converges exponentially in $Q$ (Trefethen & Weideman 2014, SIAM Review
-    56, Thm. 5.1), far faster than Gauss–Hermite for nearly singular units."""
-    half_width = max(10.0, 2.0 * math.sqrt(kmax) + 8.0)
-    nodes = np.linspace(-half_width, half_width, num_nodes)
-    log_weights = (math.log(nodes[1] - nodes[0]) - nodes**2 / 2.0
-                   - 0.5 * math.log(2.0 * math.pi))
-    nodes, log_weights = jnp.asarray(nodes), jnp.asarray(log_weights)
-    return Quadrature(nodes, nodes[:, None], jnp.exp(log_weights), log_weights)
-
-
 def mode_projection(network: TwoLayerNetwork, kept: tuple[int, ...],
                     num_nodes: int) -> ModeProjection:
     """The projection onto the `kept` modes with `num_nodes` nodes (not jittable):
-    trapezoid rule for Gaussian inputs (`_gaussian_trapezoid`), the measure's own rule
-    otherwise (trapezoid in $t$ on the circle, Gauss–Legendre on the interval)."""
+    trapezoid rule for Gaussian inputs (`efftheory._quadrature.mode_trapezoid`), the
+    measure's own rule otherwise (trapezoid in $t$ on the circle, Gauss–Legendre on the
+    interval)."""
     measure, kmax = network.measure, max(kept)
     if isinstance(measure, GaussianMeasure):
-        quadrature = _gaussian_trapezoid(num_nodes, kmax)
+        quadrature = mode_trapezoid(num_nodes, kmax)
     else:
         quadrature = measure.quadrature(num_nodes)
     root_weights = np.exp(0.5 * np.asarray(quadrature.log_weights))

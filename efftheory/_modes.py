@@ -54,15 +54,7 @@ from ._measures import (
     _three_term,
     get_measure,
 )
-from ._rules import (
-    _circle_kink_rule,
-    _decay_rate,
-    _gaussian_rule,
-    _kink_locations,
-    _realize_float64,
-    _realize_mp,
-    _uniform_rule,
-)
+from ._quadrature import decay_rate, line_rules, realize_float64, realize_mp
 
 _FLOAT64_DIGITS = 16
 _MIN_PRECISION = 17
@@ -208,7 +200,7 @@ def predicted_decay(activation, measure, *, w, b=0.0) -> dict:
         return {"law": "power", "constant": None, "quantity": "|c_k|"}
     if activation.analyticity != "meromorphic":
         return {"law": "unknown", "constant": None, "quantity": None}
-    constant = _decay_rate(activation, measure, w, b)
+    constant = decay_rate(activation, measure, w, b)
     if measure.name == "gaussian":
         return {"law": law, "constant": 2.0 * constant, "quantity": "c_k^2"}
     return {"law": law, "constant": constant, "quantity": "|c_k|"}
@@ -248,7 +240,7 @@ def _check_precision(precision, activation, measure, w, b, kmax, rtol) -> int:
     if activation.analyticity == "meromorphic" and w.size:
         # The smallest coefficient the precision can resolve, against the predicted
         # envelope of c_kmax for the slowest-decaying unit.
-        rates = [_decay_rate(activation, measure, float(wi), float(bi))
+        rates = [decay_rate(activation, measure, float(wi), float(bi))
                  for wi, bi in zip(w.ravel(), b.ravel(), strict=True)]
         rate = max(rates)
         exponent = math.sqrt(kmax) if isinstance(measure, GaussianMeasure) else kmax
@@ -277,37 +269,14 @@ def _float64_coefficients(activation, measure, w, b, kmax):
     else:
         values = np.zeros((flat_w.size, kmax + 1))
         error = np.zeros((flat_w.size, kmax + 1))
-        for rows, rule, kind in _line_rules(activation, measure, flat_w, flat_b, kmax,
-                                            _FLOAT64_DIGITS):
-            nodes, log_weights = _realize_float64(rule)
+        for rows, rule, kind in line_rules(activation, measure, flat_w, flat_b, kmax,
+                                           _FLOAT64_DIGITS):
+            nodes, log_weights = realize_float64(rule)
             v, e = _project_float64(activation, nodes, log_weights, kind, flat_w[rows],
                                     flat_b[rows], kmax)
             values[rows], error[rows] = v, e
     shape = (*w.shape, kmax + 1)
     return jnp.asarray(values).reshape(shape), jnp.asarray(error).reshape(shape)
-
-
-def _line_rules(activation, measure, flat_w, flat_b, kmax, digits):
-    """Group units that share a quadrature rule: all of them unless there are kinks."""
-    kind = {"gaussian": "hermite", "uniform": "legendre", "circle": "fourier"}[measure.name]
-    if kind == "fourier":
-        for index, (wi, bi) in enumerate(zip(flat_w, flat_b, strict=True)):
-            yield np.asarray([index]), _circle_kink_rule(activation, float(wi), float(bi), kmax,
-                                                         digits), kind
-        return
-    groups: dict = {}
-    for index, (wi, bi) in enumerate(zip(flat_w, flat_b, strict=True)):
-        kink = _kink_locations(activation, float(wi), float(bi))
-        groups.setdefault(None if kink is None else round(kink, 14), []).append(index)
-    w_abs_max = float(np.max(np.abs(flat_w), initial=0.0))
-    b_abs_max = float(np.max(np.abs(flat_b), initial=0.0))
-    for kink, rows in groups.items():
-        rows = np.asarray(rows)
-        if kind == "hermite":
-            rule = _gaussian_rule(activation, w_abs_max, b_abs_max, kmax, digits, kink)
-        else:
-            rule = _uniform_rule(activation, flat_w[rows], flat_b[rows], kmax, digits, kink)
-        yield rows, rule, kind
 
 
 def _recurrence(kind: str, kmax: int, *, mp_precision: int | None = None):
@@ -371,7 +340,7 @@ def _circle_start_size(activation, flat_w, flat_b, kmax) -> int:
     (meromorphic activations); otherwise 4 (kmax + 1), doubled until the tail is small."""
     size = 4 * (kmax + 1)
     if activation.analyticity == "meromorphic" and flat_w.size:
-        rate = min(_decay_rate(activation, CircleMeasure(), float(w), float(b))
+        rate = min(decay_rate(activation, CircleMeasure(), float(w), float(b))
                    for w, b in zip(flat_w, flat_b, strict=True))
         size = max(size, 2 * (kmax + 1) + 2 * int(math.ceil(
             (_FLOAT64_DIGITS + 1) * math.log(10) / max(rate, 1e-3))) + 16)
@@ -419,8 +388,8 @@ def _mp_coefficients(activation, measure, w, b, kmax, precision, progress):
                 values[index], error[index] = _circle_mp(activation, float(flat_w[index]),
                                                          float(flat_b[index]), kmax, precision)
         else:
-            for rows, rule, kind in _line_rules(activation, measure, flat_w, flat_b, kmax,
-                                                precision):
+            for rows, rule, kind in line_rules(activation, measure, flat_w, flat_b, kmax,
+                                               precision):
                 v, e = _project_mp(activation, rule, kind, flat_w[rows], flat_b[rows], kmax,
                                    precision, progress)
                 values[rows], error[rows] = v, e
@@ -439,7 +408,7 @@ def _to_fixed(value, bits: int) -> int:
 
 def _project_mp(activation, rule, kind, w, b, kmax, precision, progress):
     """Fixed-point evaluation of sum_j sqrt(w_j) sigma(w x_j + b) sqrt(w_j) e_k(x_j)."""
-    mp_nodes, mp_root_weights = _realize_mp(rule, precision)
+    mp_nodes, mp_root_weights = realize_mp(rule, precision)
     bits = _fixed_bits(precision, len(mp_nodes), kmax)
     one = 1 << bits
     fixed_nodes = np.array([_to_fixed(x, bits) for x in mp_nodes], dtype=object)
@@ -492,7 +461,7 @@ def _mp_recurrence(kind, kmax, precision):
 
 def _circle_mp(activation, w, b, kmax, precision):
     """Trapezoid rule in t at working precision; M grows until the tail is below 1e-P."""
-    rate = (_decay_rate(activation, CircleMeasure(), w, b)
+    rate = (decay_rate(activation, CircleMeasure(), w, b)
             if activation.analyticity == "meromorphic" else 1.0)
     size = 2 * (kmax + 1) + 2 * int(math.ceil(precision * math.log(10) / max(rate, 1e-2))) + 8
     mp_w, mp_b = mpmath.mpf(w), mpmath.mpf(b)

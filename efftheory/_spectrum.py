@@ -21,7 +21,8 @@ from ._activations import get_activation
 from ._fit import fit_decay
 from ._io import atomic_save_figure, atomic_write_json, atomic_write_text
 from ._measures import _check_kmax, get_measure
-from ._modes import _check_weights, _decay_rate, mode_coefficients, predicted_decay
+from ._modes import _check_weights, mode_coefficients, predicted_decay
+from ._quadrature import decay_rate
 
 MAX_AUTO_PRECISION = 400
 
@@ -53,7 +54,7 @@ def _auto_precision(activation, measure, w, b, kmax) -> tuple[int | None, int]:
     activation = get_activation(activation)
     if activation.analyticity != "meromorphic" or activation.mp_function is None:
         return None, kmax
-    rate = _decay_rate(activation, measure, w, b)
+    rate = decay_rate(activation, measure, w, b)
     exponent = math.sqrt(kmax) if measure.name == "gaussian" else kmax
     digits = rate * exponent / math.log(10) + 6 + 10  # + rtol digits + margin
     if digits <= 14:
