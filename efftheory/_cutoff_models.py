@@ -51,14 +51,14 @@ from ._energies import TargetNetwork
 from ._measures import (
     CircleMeasure,
     GaussianMeasure,
-    _hermite_coefficients,
-    _legendre_coefficients,
+    hermite_recurrence,
+    legendre_recurrence,
 )
 from ._models import (
     CollapsedReadoutModel,
     ModeAmplitudesUnavailable,
     NonlinearTemperingError,
-    _validate_target,
+    validate_target,
 )
 from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
@@ -194,8 +194,8 @@ def mode_projection(network: TwoLayerNetwork, kept: tuple[int, ...],
     if isinstance(measure, CircleMeasure):
         basis = np.asarray(measure.basis(quadrature.parameters, kmax)) * root_weights[:, None]
     else:
-        coefficients = (_hermite_coefficients(kmax) if isinstance(measure, GaussianMeasure)
-                        else _legendre_coefficients(kmax))
+        coefficients = (hermite_recurrence(kmax) if isinstance(measure, GaussianMeasure)
+                        else legendre_recurrence(kmax))
         basis = _three_term_numpy(parameters, kmax, coefficients, root_weights)
     columns = mode_columns(measure, kept)
     return ModeProjection(quadrature.points,
@@ -330,7 +330,7 @@ class CutoffNetworkModel(PartitionFunction):
                  card: Any = None):
         self.kept_modes = kept_modes(network, num_modes)
         self.network = network
-        self.target = _validate_target(network, target)
+        self.target = validate_target(network, target)
         self.quadrature = choose_cutoff_nodes(network, self.kept_modes, n_max,
                                               target=self.target, num_nodes=num_nodes,
                                               max_nodes=max_nodes)

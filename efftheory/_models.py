@@ -67,7 +67,7 @@ from ._quadrature_choice import (
 from ._types import Array, Float, Key, Position, Scalar, ScalarLike
 
 
-def _validate_target(network: TwoLayerNetwork, target: TargetNetwork | None):
+def validate_target(network: TwoLayerNetwork, target: TargetNetwork | None):
     if target is None:
         return None
     if not isinstance(target, TargetNetwork):
@@ -143,7 +143,7 @@ class NetworkModel(PartitionFunction):
         if not isinstance(network, TwoLayerNetwork):
             raise ValueError(f"network must be a TwoLayerNetwork, got {type(network).__name__}.")
         self.network = network
-        self.target = _validate_target(network, target)
+        self.target = validate_target(network, target)
         if num_nodes is None:
             self.quadrature = choose_num_nodes(network, n_max, target=self.target,
                                                max_nodes=max_nodes)

@@ -48,11 +48,11 @@ from ._activations import get_activation
 from ._measures import (
     CircleMeasure,
     GaussianMeasure,
-    _check_kmax,
-    _hermite_coefficients,
-    _legendre_coefficients,
-    _three_term,
+    check_kmax,
     get_measure,
+    hermite_recurrence,
+    legendre_recurrence,
+    three_term_recurrence,
 )
 from ._quadrature import decay_rate, line_rules, realize_float64, realize_mp
 
@@ -104,8 +104,8 @@ def mode_coefficients(
     """
     activation = get_activation(activation)
     measure = get_measure(measure)
-    kmax = _check_kmax(kmax)
-    w, b = _check_weights(w, b)
+    kmax = check_kmax(kmax)
+    w, b = check_weights(w, b)
     if not (isinstance(rtol, int | float) and 0 < rtol < 1):
         raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}.")
     if below_floor not in ("nan", "keep"):
@@ -209,7 +209,7 @@ def predicted_decay(activation, measure, *, w, b=0.0) -> dict:
 # ----------------------------------------------------------------------------- checks
 
 
-def _check_weights(w, b):
+def check_weights(w, b):
     try:
         w = np.asarray(w, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -288,9 +288,9 @@ def _recurrence(kind: str, kmax: int, *, mp_precision: int | None = None):
     if mp_precision is not None:
         return _mp_recurrence(kind, kmax, mp_precision)
     if kind == "hermite":
-        return _hermite_coefficients(kmax)
+        return hermite_recurrence(kmax)
     if kind == "legendre":
-        return _legendre_coefficients(kmax)
+        return legendre_recurrence(kmax)
     size = max(kmax, 1)
     alpha, beta = np.full(size, 2.0), np.ones(size)
     alpha[0], beta[0] = math.sqrt(2.0), 0.0
@@ -309,7 +309,7 @@ def _project_float64(activation, nodes, log_weights, kind, w, b, kmax):
 @jax.jit(static_argnums=(0, 1))
 def _project_jit(function, kmax, alpha, beta, nodes, log_weights, w, b):
     root_weights = jnp.exp(0.5 * log_weights)
-    basis = _three_term(nodes, kmax, (alpha, beta), root_weights)  # (nodes, kmax + 1)
+    basis = three_term_recurrence(nodes, kmax, (alpha, beta), root_weights)  # (nodes, kmax + 1)
     samples = function(w[:, None] * nodes[None, :] + b[:, None]) * root_weights[None, :]
     values = samples @ basis
     eps = jnp.finfo(jnp.float64).eps
