@@ -11,7 +11,8 @@ from collections.abc import Callable
 import jax.numpy as jnp
 import numpy as np
 
-from ._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel, mode_columns
+from ._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel
+from ._kept_modes import mode_columns
 from ._mode_coordinates import ModeCoordinateModel
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, NetworkModel

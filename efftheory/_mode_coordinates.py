@@ -69,8 +69,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._cutoff_models import CutoffNetworkModel, ModeProjection, mode_columns
+from ._cutoff_models import CutoffNetworkModel
+from ._cutoff_projection import ModeProjection
 from ._energies import TargetNetwork
+from ._kept_modes import mode_columns
 from ._linalg import factored_gaussian_log_density
 from ._models import ModeAmplitudesUnavailable, inner_weight_log_prior
 from ._networks import TwoLayerNetwork
