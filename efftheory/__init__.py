@@ -19,6 +19,7 @@ with _warnings.catch_warnings():
     _warnings.filterwarnings("ignore", message="IProgress not found")
     import tqdm.auto as _tqdm_auto  # noqa: E402, F401
 
+from . import _exact_references as exact  # noqa: F401 (the namespace efftheory.exact)
 from . import sampling as sampling
 from . import theory as theory
 from ._activations import Activation as Activation
@@ -95,6 +96,5 @@ from .study import PRESETS as PRESETS
 from .study import StudyConfig as StudyConfig
 from .study import run_study as run_study
 from .study import study_config as study_config
-from .theory import exact as exact
 
 __version__ = "0.1.0"

@@ -7,14 +7,14 @@ from fractions import Fraction
 from pathlib import Path
 
 from ._card_schema import (
-    _OPTIONAL,
-    _SCHEMAS,
     BUILDERS,
     CATALOGUE,
+    OPTIONAL,
+    SCHEMAS,
     KnownValue,
     ModelCard,
     ModelCardError,
-    _is_int,
+    is_int,
 )
 from ._registry import (
     check_builder_parameters,
@@ -34,7 +34,7 @@ def _require(table, key, kind, path, prefix="", default=...):
             return default
         _fail(path, prefix + key, "is missing")
     value = table[key]
-    if kind is int and not _is_int(value) or kind is not int and not isinstance(value, kind):
+    if kind is int and not is_int(value) or kind is not int and not isinstance(value, kind):
         name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         _fail(path, prefix + key, f"must be of type {name}, got {value!r}")
     return value
@@ -51,12 +51,12 @@ def _parse_value(value, path, field):
     _fail(path, field, f"must be a number or a fraction string, got {value!r}")
 
 
-def _validate_parameters(builder, parameters, path, prefix="parameters."):
+def validate_parameters(builder, parameters, path, prefix="parameters."):
     if is_builder_path(builder):
         return check_builder_parameters(
             resolve_builder(builder, where=f"{path}: field 'builder'"), builder, parameters,
             path, prefix)
-    schema = _SCHEMAS[builder]
+    schema = SCHEMAS[builder]
     for key in parameters:
         if key not in schema:
             _fail(path, prefix + key, f"is not a parameter of builder '{builder}' (known: "
@@ -64,7 +64,7 @@ def _validate_parameters(builder, parameters, path, prefix="parameters."):
     resolved = {}
     for key, (check, default) in schema.items():
         if key not in parameters:
-            if default is _OPTIONAL:
+            if default is OPTIONAL:
                 continue
             if default is None:
                 _fail(path, prefix + key, f"is missing (required by builder '{builder}')")
@@ -77,7 +77,7 @@ def _validate_parameters(builder, parameters, path, prefix="parameters."):
     return resolved
 
 
-def _freeze(value):
+def freeze(value):
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -106,7 +106,7 @@ def parse_card(path) -> ModelCard:
         _fail(path, "num_params", f"must be positive, got {num_params}")
     source = _require(data, "source", str, path, default="" if user else ...)
     summary = _require(data, "summary", str, path, default="")
-    parameters = _validate_parameters(
+    parameters = validate_parameters(
         builder, _require(data, "parameters", dict, path, default={} if user else ...), path)
     known = []
     for index, entry in enumerate(_require(data, "known_values", list, path, default=[])):
@@ -124,7 +124,7 @@ def parse_card(path) -> ModelCard:
         arguments = _require(entry, "arguments", dict, path, prefix, default={})
         known.append(KnownValue(label, value, multiplicity, reference,
                                 _require(entry, "note", str, path, prefix, default=""),
-                                catalogue, tuple((k, _freeze(v)) for k, v in arguments.items())))
+                                catalogue, tuple((k, freeze(v)) for k, v in arguments.items())))
     exact = _require(data, "exact", dict, path, default={} if user else ...)
     available = _require(exact, "available", bool, path, "exact.",
                          default=False if user else ...)
@@ -134,7 +134,7 @@ def parse_card(path) -> ModelCard:
         _fail(path, "exact.available", "is true, but efftheory.exact has lambda(n) only for "
               "built-in models: set available = false (or drop [exact]).")
     return ModelCard(name, summary, builder, num_params, source,
-                     tuple((k, _freeze(v)) for k, v in parameters.items()), tuple(known),
+                     tuple((k, freeze(v)) for k, v in parameters.items()), tuple(known),
                      available, reason, str(path))
 
 

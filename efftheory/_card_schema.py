@@ -13,13 +13,10 @@ from ._mode_coordinates import ModeCoordinateModel
 from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
 from ._networks import SCALINGS, DeepLinearNetwork, TwoLayerNetwork
+from ._partition import ModelCardError as ModelCardError
 from ._quadrature_choice import DEFAULT_MAX_NODES
 from ._toy_models import MinAbsModel, NormalCrossingModel, PolynomialMachine, RegularModel
 from .theory import _rlct
-
-
-class ModelCardError(ValueError):
-    """A model card (or an override) is malformed; the message names the file and field."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,16 +57,16 @@ class ModelCard:
 
 
 
-def _is_int(value) -> bool:
+def is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_positive_int(value):
-    return None if _is_int(value) and value > 0 else "a positive integer"
+    return None if is_int(value) and value > 0 else "a positive integer"
 
 
 def _check_nonnegative_int(value):
-    return None if _is_int(value) and value >= 0 else "a non-negative integer"
+    return None if is_int(value) and value >= 0 else "a non-negative integer"
 
 
 def _check_positive_number(value):
@@ -91,20 +88,20 @@ def _choice(*options):
 def _int_list(minimum: int, length: int = 1):
     def check(value):
         ok = isinstance(value, list | tuple) and len(value) >= length and all(
-            _is_int(v) and v >= minimum for v in value)
+            is_int(v) and v >= minimum for v in value)
         return None if ok else (f"a list of at least {length} integers >= {minimum}")
     return check
 
 
 # The default of a parameter that may be left out: the card then has no such parameter (a
 # two-layer card without data_size is the population loss).
-_OPTIONAL = object()
+OPTIONAL = object()
 
 FORMS = ("raw", "collapsed", "free_field", "scale_mixture", "cutoff", "collapsed_cutoff",
          "mode_coordinates")
 
 # builder -> {parameter: (check, default)}; default None means required.
-_SCHEMAS: dict[str, dict[str, tuple]] = {
+SCHEMAS: dict[str, dict[str, tuple]] = {
     "two_layer": {
         "width": (_check_positive_int, None),
         "activation": (_choice("tanh", "erf", "sigmoid", "softplus", "gelu", "relu"), "tanh"),
@@ -119,8 +116,8 @@ _SCHEMAS: dict[str, dict[str, tuple]] = {
         "max_nodes": (_check_positive_int, DEFAULT_MAX_NODES),
         "form": (_choice(*FORMS), "raw"),
         "num_modes": (_check_positive_int, 24),
-        "data_size": (_check_positive_int, _OPTIONAL),
-        "data_seed": (_check_nonnegative_int, _OPTIONAL),
+        "data_size": (_check_positive_int, OPTIONAL),
+        "data_seed": (_check_nonnegative_int, OPTIONAL),
     },
     "deep_linear": {
         "widths": (_int_list(1, 2), None),
@@ -145,7 +142,7 @@ _SCHEMAS: dict[str, dict[str, tuple]] = {
 }
 
 
-def _two_layer_network(p) -> TwoLayerNetwork:
+def build_two_layer_network(p) -> TwoLayerNetwork:
     return TwoLayerNetwork(p["width"], p["activation"], p["measure"],
                            input_dim=p["input_dim"] if p["measure"] == "gaussian" else None,
                            bias=p["bias"], scaling=p["scaling"],
@@ -154,7 +151,7 @@ def _two_layer_network(p) -> TwoLayerNetwork:
 
 
 def _build_two_layer(p):
-    network = _two_layer_network(p)
+    network = build_two_layer_network(p)
     form = p["form"]
     if "data_size" in p:
         return EmpiricalNetworkModel.draw(network, p["data_size"],

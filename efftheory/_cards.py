@@ -44,14 +44,12 @@ from typing import Any
 import numpy as np
 
 from ._card_model import CardModel
-from ._card_parsing import _freeze, _validate_parameters, catalogue_value, parse_card
-from ._card_schema import (
-    _SCHEMAS,
-    BUILDERS,
-    ModelCard,
-    ModelCardError,
-    _two_layer_network,
-)
+from ._card_parsing import catalogue_value, parse_card
+from ._card_parsing import freeze as _freeze
+from ._card_parsing import validate_parameters as _validate_parameters
+from ._card_schema import BUILDERS, ModelCard, ModelCardError
+from ._card_schema import SCHEMAS as _SCHEMAS
+from ._card_schema import build_two_layer_network as _two_layer_network
 from ._empirical import EmpiricalNetworkModel
 from ._registry import (
     build_user_model,

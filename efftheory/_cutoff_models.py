@@ -39,268 +39,28 @@ $|w| = s_w$ (`mode_coefficients` error bound below $10^{-3}|c_k|$); beyond it $L
 add rounding noise, not modes, and construction raises with the largest usable $K$.
 """
 
-import math
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
-import numpy as np
 
-from ._energies import TargetNetwork
-from ._measures import (
-    CircleMeasure,
-    GaussianMeasure,
-    Quadrature,
-    _hermite_coefficients,
-    _legendre_coefficients,
+from ._cutoff_projection import (
+    ModeProjection,
+    choose_cutoff_nodes,
+    mode_projection,
+    target_mode_amplitudes,
 )
+from ._energies import TargetNetwork
+from ._kept_modes import kept_modes
 from ._models import (
     CollapsedReadoutModel,
     ModeAmplitudesUnavailable,
     NonlinearTemperingError,
-    _validate_target,
+    validate_target,
 )
-from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
-from ._quadrature_choice import (
-    DEFAULT_MAX_NODES,
-    QuadratureChoice,
-    QuadratureError,
-    validate_n_max,
-)
+from ._quadrature_choice import DEFAULT_MAX_NODES, QuadratureChoice
 from ._types import Array, Float, Key, Position, Scalar
-
-# A kept coefficient is resolved when its float64 error bound is below this times |c_k|.
-_RESOLUTION_RTOL = 1e-3
-# Parity tests of sigma are exact identities up to rounding on |z| <= 8.
-_PARITY_GRID = np.linspace(0.0, 8.0, 161)[1:]
-
-
-# ------------------------------------------------------------------------- kept modes
-
-
-def _parity(activation) -> tuple[bool, bool, bool, bool]:
-    r"""Which parts of $\sigma$ are trivial: (odd part zero, even part zero, even part
-    constant, odd part linear), tested on $0 < z \le 8$ up to rounding."""
-    z = jnp.asarray(_PARITY_GRID)
-    plus, minus = np.asarray(activation.function(z)), np.asarray(activation.function(-z))
-    at_zero = float(activation.function(jnp.zeros(())))
-    tolerance = 1e-10 * (1.0 + float(np.max(np.abs(plus)) + np.max(np.abs(minus))))
-    even, odd = plus + minus, plus - minus
-    slope = odd[-1] / z[-1]
-    return (bool(np.max(np.abs(odd)) <= tolerance), bool(np.max(np.abs(even)) <= tolerance),
-            bool(np.max(np.abs(even - 2.0 * at_zero)) <= tolerance),
-            bool(np.max(np.abs(odd - slope * np.asarray(z))) <= tolerance))
-
-
-def _vanishes_identically(k: int, parity) -> bool:
-    odd_zero, even_zero, even_constant, odd_linear = parity
-    if k % 2 == 0:
-        return even_zero or (k >= 2 and even_constant)
-    return odd_zero or (k >= 3 and odd_linear)
-
-
-def _check_mode_basis(network) -> None:
-    if not isinstance(network, TwoLayerNetwork):
-        raise ValueError(
-            f"a mode cutoff needs a mode basis, and {type(network).__name__} has none: "
-            "cutoff models are built for two-layer networks (TwoLayerNetwork, builder "
-            "'two_layer', e.g. the card 'learning-zero-small'); use form='raw' or drop "
-            "form/num_modes for other models.")
-    if isinstance(network.measure, GaussianMeasure) and network.input_dim > 1:
-        raise ValueError(
-            f"a mode cutoff with Gaussian inputs in input_dim={network.input_dim} is not "
-            "supported (the mode amplitudes of degree k form a vector of dimension "
-            f"C(k+{network.input_dim - 1}, {network.input_dim - 1})); use input_dim=1, or "
-            "the full loss (form='raw' or 'collapsed').")
-
-
-def kept_modes(network: TwoLayerNetwork, num_modes: int) -> tuple[int, ...]:
-    r"""The indices of the first `num_modes` modes of `network` that do not vanish
-    identically (see the module docstring), e.g. ``(1, 3)`` for tanh without bias.
-
-    Raises ValueError if `num_modes` < 1, if the network has no mode basis, or if the
-    last kept mode is not resolved in float64 at the prior's typical weight.
-    """
-    _check_mode_basis(network)
-    if isinstance(num_modes, bool) or not isinstance(num_modes, int | np.integer) \
-            or num_modes < 1:
-        raise ValueError(f"num_modes must be an integer >= 1 (the number of kept modes K), "
-                         f"got {num_modes!r}.")
-    parity = (False,) * 4 if network.bias else _parity(network.activation)
-    if not network.bias and parity[0] and parity[1]:
-        raise ValueError("the activation vanishes identically: no mode can be kept.")
-    kept, k = [], 0
-    while len(kept) < num_modes:
-        if not _vanishes_identically(k, parity):
-            kept.append(k)
-        k += 1
-    _check_resolved(network, tuple(kept))
-    return tuple(kept)
-
-
-def _check_resolved(network, kept) -> None:
-    bias = network.bias_scale if network.bias else 0.0
-    values, error = mode_coefficients(network.activation, network.measure,
-                                      w=network.weight_scale, b=bias, kmax=kept[-1],
-                                      below_floor="keep", return_error=True, progress=False)
-    values, error = np.abs(np.asarray(values)), np.asarray(error)
-    resolved = [bool(error[k] <= _RESOLUTION_RTOL * values[k]) for k in kept]
-    if all(resolved):
-        return
-    usable = resolved.index(False)
-    first = kept[usable]
-    raise ValueError(
-        f"num_modes={len(kept)} keeps mode k={kept[-1]}, but float64 resolves the mode "
-        f"coefficients of {network.activation.name} at the prior's typical weight "
-        f"|w| = {network.weight_scale:g} only for the first {usable} kept modes (c_{first} = "
-        f"{values[first]:.1e} with error bound {error[first]:.1e}): lower num_modes to at "
-        f"most {usable}, or use the full loss (form='raw'), which sums every mode exactly.")
-
-
-def _columns(measure, kept) -> list[int]:
-    """Columns of `weighted_basis` for the kept modes (circle: cosine and sine)."""
-    if isinstance(measure, CircleMeasure):
-        return [c for k in kept for c in ((0,) if k == 0 else (2 * k - 1, 2 * k))]
-    return list(kept)
-
-
-# ----------------------------------------------------------------------- projection
-
-
-class ModeProjection(eqx.Module):
-    r"""Fixed nodes $x_q$ and the kept basis scaled by $\omega_q$: $u = f(x)^\top P$,
-    $P_{qk} = \omega_q e_k(x_q)$."""
-
-    points: Float[Array, "num_nodes dim"]
-    basis: Float[Array, "num_nodes columns"]
-
-
-def _gaussian_trapezoid(num_nodes: int, kmax: int) -> Quadrature:
-    r"""Trapezoid nodes for $N(0, 1)$ on $[-X, X]$, $X = \max(10, 2\sqrt{k_{max}} + 8)$:
-    beyond the turning point $2\sqrt k$ the Hermite functions decay faster than
-    Gaussian, so the truncated tail is below rounding. For $\sigma(wx)$ analytic in a
-    strip the rule converges exponentially in $Q$ (Trefethen & Weideman 2014, SIAM Review
-    56, Thm. 5.1), far faster than Gauss–Hermite for nearly singular units."""
-    half_width = max(10.0, 2.0 * math.sqrt(kmax) + 8.0)
-    nodes = np.linspace(-half_width, half_width, num_nodes)
-    log_weights = (math.log(nodes[1] - nodes[0]) - nodes**2 / 2.0
-                   - 0.5 * math.log(2.0 * math.pi))
-    nodes, log_weights = jnp.asarray(nodes), jnp.asarray(log_weights)
-    return Quadrature(nodes, nodes[:, None], jnp.exp(log_weights), log_weights)
-
-
-def mode_projection(network: TwoLayerNetwork, kept: tuple[int, ...],
-                    num_nodes: int) -> ModeProjection:
-    """The projection onto the `kept` modes with `num_nodes` nodes (not jittable):
-    trapezoid rule for Gaussian inputs (`_gaussian_trapezoid`), the measure's own rule
-    otherwise (trapezoid in $t$ on the circle, Gauss–Legendre on the interval)."""
-    measure, kmax = network.measure, max(kept)
-    if isinstance(measure, GaussianMeasure):
-        quadrature = _gaussian_trapezoid(num_nodes, kmax)
-    else:
-        quadrature = measure.quadrature(num_nodes)
-    root_weights = np.exp(0.5 * np.asarray(quadrature.log_weights))
-    parameters = np.asarray(quadrature.parameters)
-    if isinstance(measure, CircleMeasure):
-        basis = np.asarray(measure.basis(quadrature.parameters, kmax)) * root_weights[:, None]
-    else:
-        coefficients = (_hermite_coefficients(kmax) if isinstance(measure, GaussianMeasure)
-                        else _legendre_coefficients(kmax))
-        basis = _three_term_numpy(parameters, kmax, coefficients, root_weights)
-    columns = _columns(measure, kept)
-    return ModeProjection(quadrature.points,
-                          jnp.asarray(basis[:, columns] * root_weights[:, None]))
-
-
-def _three_term_numpy(x, kmax, coefficients, start):
-    r"""$\sqrt{\omega_q}e_k(x_q)$ by the recurrence of `efftheory._measures.weighted_basis`
-    (in NumPy: built once per model, so nothing is compiled per node count)."""
-    alpha, beta = coefficients
-    columns = [start, alpha[0] * x * start] if kmax >= 1 else [start]
-    for k in range(1, kmax):
-        columns.append(alpha[k] * x * columns[-1] - beta[k] * columns[-2])
-    return np.stack(columns, axis=-1)
-
-
-def _projection_factor(network) -> int:
-    return 4 if isinstance(network.measure, CircleMeasure) else 2
-
-
-def _cutoff_loss(network, projection, position, target_amplitudes):
-    amplitudes = network(position, projection.points) @ projection.basis
-    return 0.5 * jnp.sum((amplitudes - target_amplitudes) ** 2)
-
-
-def _target_amplitudes(network, projection, target):
-    if target is None:
-        return jnp.zeros((projection.basis.shape[1],))
-    return target.network(target.position, projection.points) @ projection.basis
-
-
-@eqx.filter_jit
-def _batched_cutoff_loss(network, projection, draws, target):
-    reference = _target_amplitudes(network, projection, target)
-    return jax.vmap(lambda p: _cutoff_loss(network, projection, p, reference))(draws)
-
-
-def _losses_at_draws(network, kept, num_nodes, draws, target):
-    projection = mode_projection(network, kept, num_nodes)
-    return np.asarray(_batched_cutoff_loss(network, projection, draws, target))
-
-
-def _loss_tolerance(n_max: float) -> float:
-    """The absolute accuracy of $L_K$ at prior draws asked for up to $n_{max}$."""
-    return 1e-3 / validate_n_max(n_max)
-
-
-def _stated_error(coarse, fine, margin: float) -> float:
-    r"""``margin`` × the largest $|L_Q - L_{2Q}|$, plus a rounding floor $100\varepsilon
-    \max L$ (a $K$-mode loss has no kernel eigenvalues below it to protect)."""
-    rounding = 100.0 * np.finfo(np.float64).eps * float(np.max(np.abs(fine)))
-    return float(margin * np.max(np.abs(coarse - fine)) + rounding)
-
-
-def choose_cutoff_nodes(network: TwoLayerNetwork, kept: tuple[int, ...], n_max: float, *,
-                        target: TargetNetwork | None = None, num_nodes: int | None = None,
-                        max_nodes: int = DEFAULT_MAX_NODES) -> QuadratureChoice:
-    r"""$Q$ for the projection: the smallest $Q_0 2^j$ with stated error of $L_K$ below
-    $10^{-3}/n_{max}$ (or a user's `num_nodes`, checked against the same bound)."""
-    tolerance = _loss_tolerance(n_max)
-    draws = network.prior_scales() * jax.random.normal(jax.random.PRNGKey(0),
-                                                       (16, network.num_params))
-    minimum = _projection_factor(network) * (max(kept) + 1)
-    if num_nodes is not None:
-        if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) \
-                or num_nodes < minimum:
-            raise ValueError(f"num_nodes must be None (automatic) or an integer >= {minimum} "
-                             f"(enough to project onto mode {max(kept)}), got {num_nodes!r}.")
-        start = num_nodes
-    else:
-        start = max(16, minimum)
-    current = start
-    coarse = _losses_at_draws(network, kept, current, draws, target)
-    while True:
-        fine = _losses_at_draws(network, kept, 2 * current, draws, target)
-        error = _stated_error(coarse, fine, 10.0)
-        if error <= tolerance:
-            # n * |error| <= 1e-3 up to n = 1e-3 / error.
-            return QuadratureChoice(current, error, tolerance, len(kept),
-                                    1e-3 / error if error > 0 else math.inf)
-        if num_nodes is not None:
-            raise QuadratureError(
-                f"num_nodes={num_nodes} gives an estimated cutoff-loss error {error:.2e} above "
-                f"1e-3/n_max = {tolerance:.1e}; pass num_nodes=None to choose automatically.")
-        if 2 * current > max_nodes:
-            raise QuadratureError(
-                f"the cutoff loss cannot be integrated to {tolerance:.1e} (= 1e-3/n_max for "
-                f"n_max={n_max:g}) with at most {max_nodes} nodes (error {error:.2e} at "
-                f"Q={current}): lower n_max, raise max_nodes, or use smaller weight_scale.")
-        current, coarse = 2 * current, fine
-
-
-# ----------------------------------------------------------------------------- models
 
 
 class CutoffNetworkModel(PartitionFunction):
@@ -339,12 +99,12 @@ class CutoffNetworkModel(PartitionFunction):
                  num_nodes: int | None = None, max_nodes: int = DEFAULT_MAX_NODES):
         self.kept_modes = kept_modes(network, num_modes)
         self.network = network
-        self.target = _validate_target(network, target)
+        self.target = validate_target(network, target)
         self.quadrature = choose_cutoff_nodes(network, self.kept_modes, n_max,
                                               target=self.target, num_nodes=num_nodes,
                                               max_nodes=max_nodes)
         self.projection = mode_projection(network, self.kept_modes, self.quadrature.num_nodes)
-        self.target_amplitudes = _target_amplitudes(network, self.projection, self.target)
+        self.target_amplitudes = target_mode_amplitudes(network, self.projection, self.target)
         self.num_params = network.num_params
         self.loss_minimum = 0.0
 

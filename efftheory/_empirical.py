@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._energies import TargetNetwork
-from ._models import NetworkModel, _validate_target
+from ._models import NetworkModel, validate_target
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
 from ._quadrature_choice import DEFAULT_MAX_NODES
@@ -79,7 +79,7 @@ class EmpiricalNetworkModel(PartitionFunction):
             raise ValueError(f"network must be a TwoLayerNetwork, got {type(network).__name__}.")
         inputs, labels = _check_data(network, inputs, labels, data_size)
         self.network = network
-        self.target = _validate_target(network, target)
+        self.target = validate_target(network, target)
         self.inputs, self.labels = inputs, labels
         self.noise = labels - self.target_values(inputs)
         self.data_size = int(labels.shape[0])

@@ -31,6 +31,7 @@ import numpy as np
 
 from ._measures import CircleMeasure, GaussianMeasure, weighted_basis
 from ._networks import TwoLayerNetwork
+from ._quadrature import gaussian_trapezoid
 from ._types import Array, Float, Position, Scalar
 
 
@@ -65,22 +66,6 @@ class LossRule(eqx.Module):
     mehler_points: Float[Array, " num_nodes"] | None = None
     mehler_root_weights: Float[Array, " num_nodes"] | None = None
     basis: Float[Array, "num_nodes num_modes"] | None = None
-
-
-# Half-width of the trapezoid rule for N(0, 1): the density beyond it is below e^{-50}.
-_GAUSSIAN_HALF_WIDTH = 10.0
-
-
-def gaussian_trapezoid(num_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    r"""Trapezoid nodes on $[-10, 10]$ and log weights $\log(h\,\phi(x_j))$ for $N(0, 1)$.
-
-    For an integrand analytic in the strip $|\operatorname{Im} x| < \tau$ the error falls
-    like $e^{-2\pi\tau/h}$ (Trefethen & Weideman 2014, SIAM Review 56, Thm. 5.1), far
-    faster in $Q$ than Gauss–Hermite for nearly singular $\sigma(wx)$ at large $|w|$.
-    """
-    nodes = np.linspace(-_GAUSSIAN_HALF_WIDTH, _GAUSSIAN_HALF_WIDTH, num_nodes)
-    step = nodes[1] - nodes[0]
-    return nodes, math.log(step) - nodes**2 / 2.0 - 0.5 * math.log(2.0 * math.pi)
 
 
 def loss_rule(network: TwoLayerNetwork, num_nodes: int,

@@ -71,7 +71,7 @@ def _check_num_nodes(num_nodes: int) -> int:
     return int(num_nodes)
 
 
-def _check_kmax(kmax: int) -> int:
+def check_kmax(kmax: int) -> int:
     if isinstance(kmax, bool) or not isinstance(kmax, int | np.integer) or kmax < 0:
         raise ValueError(f"kmax must be a non-negative integer (the highest mode index), "
                          f"got {kmax!r}.")
@@ -85,16 +85,16 @@ def hermite_basis(x: Float[Array, "..."], kmax: int) -> Float[Array, "... kmax+1
     (DLMF 18.9.1 for $He_k$, divided by $\sqrt{k!}$). Values grow like $e^{x^2/4}$ for
     $|x| > 2\sqrt{k}$; multiply by a weight before summing far in the tails.
     """
-    kmax = _check_kmax(kmax)
+    kmax = check_kmax(kmax)
     x = jnp.asarray(x, dtype=jnp.float64)
-    return _three_term(x, kmax, _hermite_coefficients(kmax), jnp.ones_like(x))
+    return three_term_recurrence(x, kmax, hermite_recurrence(kmax), jnp.ones_like(x))
 
 
 def legendre_basis(x: Float[Array, "..."], kmax: int) -> Float[Array, "... kmax+1"]:
     r"""$p_k(x) = \sqrt{2k+1}\,P_k(x)$, orthonormal under $U[-1, 1]$ (DLMF 18.9.1)."""
-    kmax = _check_kmax(kmax)
+    kmax = check_kmax(kmax)
     x = jnp.asarray(x, dtype=jnp.float64)
-    return _three_term(x, kmax, _legendre_coefficients(kmax), jnp.ones_like(x))
+    return three_term_recurrence(x, kmax, legendre_recurrence(kmax), jnp.ones_like(x))
 
 
 def fourier_basis(t: Float[Array, "..."], kmax: int) -> Float[Array, "... 2*kmax+1"]:
@@ -103,7 +103,7 @@ def fourier_basis(t: Float[Array, "..."], kmax: int) -> Float[Array, "... 2*kmax
     Orthonormal under $t \sim U[0, 2\pi)$; column $2k-1$ is the cosine of harmonic $k$,
     column $2k$ its sine.
     """
-    kmax = _check_kmax(kmax)
+    kmax = check_kmax(kmax)
     t = jnp.asarray(t, dtype=jnp.float64)
     harmonics = jnp.arange(1, kmax + 1, dtype=jnp.float64)
     angles = t[..., None] * harmonics
@@ -112,12 +112,14 @@ def fourier_basis(t: Float[Array, "..."], kmax: int) -> Float[Array, "... 2*kmax
     return jnp.concatenate([jnp.ones((*t.shape, 1)), trig], axis=-1)
 
 
-def _hermite_coefficients(kmax: int) -> tuple[np.ndarray, np.ndarray]:
+def hermite_recurrence(kmax: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""$(\alpha_k, \beta_k)$ of $h_{k+1} = \alpha_k x h_k - \beta_k h_{k-1}$ (module docstring)."""
     k = np.arange(max(kmax, 1), dtype=np.float64)
     return 1.0 / np.sqrt(k + 1.0), np.sqrt(k / (k + 1.0))
 
 
-def _legendre_coefficients(kmax: int) -> tuple[np.ndarray, np.ndarray]:
+def legendre_recurrence(kmax: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""$(\alpha_k, \beta_k)$ of $p_{k+1} = \alpha_k x p_k - \beta_k p_{k-1}$ (module docstring)."""
     k = np.arange(max(kmax, 1), dtype=np.float64)
     alpha = np.sqrt((2 * k + 1) * (2 * k + 3)) / (k + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -125,7 +127,7 @@ def _legendre_coefficients(kmax: int) -> tuple[np.ndarray, np.ndarray]:
     return alpha, beta
 
 
-def _three_term(x, kmax, coefficients, start):
+def three_term_recurrence(x, kmax, coefficients, start):
     """Run $e_{k+1} = \\alpha_k x e_k - \\beta_k e_{k-1}$ from $e_0 = $ `start`."""
     alpha, beta = (jnp.asarray(c) for c in coefficients)
     if kmax == 0:
@@ -168,10 +170,11 @@ def weighted_basis(measure: "InputMeasure", quadrature: Quadrature,
     Hermite functions at the nodes), so $\sum_i \sqrt{w_i} f(x_i) \cdot \sqrt{w_i} e_k(x_i)$
     projects onto high modes without overflow where $w_i$ alone would underflow.
     """
-    kmax = _check_kmax(kmax)
+    kmax = check_kmax(kmax)
     root_weights = jnp.exp(0.5 * quadrature.log_weights)
     if isinstance(measure, GaussianMeasure):
-        return _three_term(quadrature.parameters, kmax, _hermite_coefficients(kmax), root_weights)
+        return three_term_recurrence(quadrature.parameters, kmax, hermite_recurrence(kmax),
+                                     root_weights)
     return measure.basis(quadrature.parameters, kmax) * root_weights[:, None]
 
 

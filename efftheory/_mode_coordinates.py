@@ -69,8 +69,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._cutoff_models import CutoffNetworkModel, ModeProjection, _columns
+from ._cutoff_models import CutoffNetworkModel
+from ._cutoff_projection import ModeProjection
 from ._energies import TargetNetwork
+from ._kept_modes import mode_columns
 from ._linalg import factored_gaussian_log_density
 from ._models import ModeAmplitudesUnavailable, inner_weight_log_prior
 from ._networks import TwoLayerNetwork
@@ -91,7 +93,7 @@ def _check_amplitude_count(network, kept, columns: int) -> None:
     if columns <= network.width:
         return
     usable = [k for k in range(1, len(kept) + 1)
-              if len(_columns(network.measure, kept[:k])) <= network.width]
+              if len(mode_columns(network.measure, kept[:k])) <= network.width]
     lower = (f"lower num_modes to at most {usable[-1]}" if usable
              else "no num_modes fits this width")
     raise ValueError(

@@ -26,7 +26,6 @@ $n \gtrsim 10^{13}/\mu_{max}$).
   (`efftheory.exact`).
 """
 
-import math
 from typing import NamedTuple
 
 import equinox as eqx
@@ -38,6 +37,7 @@ from ._models import ModeAmplitudesUnavailable
 from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
+from ._quadrature import normal_trapezoid
 from ._types import Array, Float, Key, Position, Scalar
 
 DEFAULT_EIGENVALUE_FLOOR = 1e-13
@@ -65,15 +65,6 @@ class PriorModeStatistics(NamedTuple):
     num_dropped: int
 
 
-def _weight_rule(network: TwoLayerNetwork, num_weight_nodes: int):
-    """Nodes $w_p$ (rows), weights $W_p$ and coefficient vectors $c(w_p)$ for $w\\sim\\varphi$."""
-    scale = network.weight_scale
-    grid = np.linspace(-10.0 * scale, 10.0 * scale, num_weight_nodes)
-    step = grid[1] - grid[0]
-    density = step * np.exp(-grid**2 / (2 * scale**2)) / math.sqrt(2 * math.pi * scale**2)
-    return grid, density
-
-
 def _coefficients(network, kmax, grid):
     measure = network.measure
     if measure.name != "circle":
@@ -93,7 +84,7 @@ def _coefficients(network, kmax, grid):
 
 
 def _moments(network, kmax, num_weight_nodes):
-    grid, density = _weight_rule(network, num_weight_nodes)
+    grid, density = normal_trapezoid(num_weight_nodes, network.weight_scale)
     coefficients, shape = _coefficients(network, kmax, grid)
     weights = density if shape is None else np.outer(density, density).ravel()
     return coefficients, weights, shape

@@ -54,7 +54,7 @@ from ._linalg import (
     spd_logdet_and_inverse,
 )
 from ._networks import DeepLinearNetwork, TwoLayerNetwork
-from ._partition import PartitionFunction
+from ._partition import ModeAmplitudesUnavailable, NonlinearTemperingError, PartitionFunction
 from ._quadrature_choice import (
     DEFAULT_MAX_NODES,
     QuadratureChoice,
@@ -67,15 +67,7 @@ from ._quadrature_choice import (
 from ._types import Array, Float, Key, Position, Scalar, ScalarLike
 
 
-class ModeAmplitudesUnavailable(ValueError):
-    """This model has no mode amplitudes $u_k(\\theta)$."""
-
-
-class NonlinearTemperingError(TypeError):
-    """The model's tempered potential is not $n$ times an energy of the position alone."""
-
-
-def _validate_target(network: TwoLayerNetwork, target: TargetNetwork | None):
+def validate_target(network: TwoLayerNetwork, target: TargetNetwork | None):
     if target is None:
         return None
     if not isinstance(target, TargetNetwork):
@@ -149,7 +141,7 @@ class NetworkModel(PartitionFunction):
         if not isinstance(network, TwoLayerNetwork):
             raise ValueError(f"network must be a TwoLayerNetwork, got {type(network).__name__}.")
         self.network = network
-        self.target = _validate_target(network, target)
+        self.target = validate_target(network, target)
         if num_nodes is None:
             self.quadrature = choose_num_nodes(network, n_max, target=self.target,
                                                max_nodes=max_nodes)

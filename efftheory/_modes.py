@@ -35,36 +35,18 @@ floats. Activations are evaluated with mpmath at $P + 10$ digits.
 import math
 import os
 import sys
-from functools import lru_cache
 from typing import Literal
 
-import jax
 import jax.numpy as jnp
 import mpmath
 import numpy as np
-from tqdm.auto import tqdm
 
 from ._activations import get_activation
-from ._measures import (
-    CircleMeasure,
-    GaussianMeasure,
-    _check_kmax,
-    _hermite_coefficients,
-    _legendre_coefficients,
-    _three_term,
-    get_measure,
-)
-from ._rules import (
-    _circle_kink_rule,
-    _decay_rate,
-    _gaussian_rule,
-    _kink_locations,
-    _realize_float64,
-    _realize_mp,
-    _uniform_rule,
-)
+from ._measures import GaussianMeasure, check_kmax, get_measure
+from ._mode_float64 import float64_coefficients
+from ._mode_precision import mp_coefficients
+from ._quadrature import decay_rate
 
-_FLOAT64_DIGITS = 16
 _MIN_PRECISION = 17
 
 
@@ -112,8 +94,8 @@ def mode_coefficients(
     """
     activation = get_activation(activation)
     measure = get_measure(measure)
-    kmax = _check_kmax(kmax)
-    w, b = _check_weights(w, b)
+    kmax = check_kmax(kmax)
+    w, b = check_weights(w, b)
     if not (isinstance(rtol, int | float) and 0 < rtol < 1):
         raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}.")
     if below_floor not in ("nan", "keep"):
@@ -130,13 +112,13 @@ def mode_coefficients(
         progress = sys.stderr.isatty() and not os.environ.get("CI")
 
     if precision is None:
-        values, error = _float64_coefficients(activation, measure, w, b, kmax)
+        values, error = float64_coefficients(activation, measure, w, b, kmax)
         values, error = _exact_values(activation, b, kmax, constant, values, error, None)
         resolved = error <= rtol * jnp.abs(values)
         if below_floor == "nan":
             values = jnp.where(resolved, values, jnp.nan)
     else:
-        values, error = _mp_coefficients(activation, measure, w, b, kmax, precision, progress)
+        values, error = mp_coefficients(activation, measure, w, b, kmax, precision, progress)
         values, error = _exact_values(activation, b, kmax, constant, values, error, precision)
         if below_floor == "nan":
             unresolved = np.vectorize(lambda v, e: e > rtol * abs(v), otypes=[bool])(values,
@@ -208,7 +190,7 @@ def predicted_decay(activation, measure, *, w, b=0.0) -> dict:
         return {"law": "power", "constant": None, "quantity": "|c_k|"}
     if activation.analyticity != "meromorphic":
         return {"law": "unknown", "constant": None, "quantity": None}
-    constant = _decay_rate(activation, measure, w, b)
+    constant = decay_rate(activation, measure, w, b)
     if measure.name == "gaussian":
         return {"law": law, "constant": 2.0 * constant, "quantity": "c_k^2"}
     return {"law": law, "constant": constant, "quantity": "|c_k|"}
@@ -217,7 +199,7 @@ def predicted_decay(activation, measure, *, w, b=0.0) -> dict:
 # ----------------------------------------------------------------------------- checks
 
 
-def _check_weights(w, b):
+def check_weights(w, b):
     try:
         w = np.asarray(w, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -248,7 +230,7 @@ def _check_precision(precision, activation, measure, w, b, kmax, rtol) -> int:
     if activation.analyticity == "meromorphic" and w.size:
         # The smallest coefficient the precision can resolve, against the predicted
         # envelope of c_kmax for the slowest-decaying unit.
-        rates = [_decay_rate(activation, measure, float(wi), float(bi))
+        rates = [decay_rate(activation, measure, float(wi), float(bi))
                  for wi, bi in zip(w.ravel(), b.ravel(), strict=True)]
         rate = max(rates)
         exponent = math.sqrt(kmax) if isinstance(measure, GaussianMeasure) else kmax
@@ -265,257 +247,3 @@ def _check_precision(precision, activation, measure, w, b, kmax, rtol) -> int:
                 "lower kmax."
             )
     return int(precision)
-
-
-# ---------------------------------------------------------------------------- float64
-
-
-def _float64_coefficients(activation, measure, w, b, kmax):
-    flat_w, flat_b = w.ravel(), b.ravel()
-    if isinstance(measure, CircleMeasure) and not activation.kinks:
-        values, error = _circle_float64(activation, flat_w, flat_b, kmax)
-    else:
-        values = np.zeros((flat_w.size, kmax + 1))
-        error = np.zeros((flat_w.size, kmax + 1))
-        for rows, rule, kind in _line_rules(activation, measure, flat_w, flat_b, kmax,
-                                            _FLOAT64_DIGITS):
-            nodes, log_weights = _realize_float64(rule)
-            v, e = _project_float64(activation, nodes, log_weights, kind, flat_w[rows],
-                                    flat_b[rows], kmax)
-            values[rows], error[rows] = v, e
-    shape = (*w.shape, kmax + 1)
-    return jnp.asarray(values).reshape(shape), jnp.asarray(error).reshape(shape)
-
-
-def _line_rules(activation, measure, flat_w, flat_b, kmax, digits):
-    """Group units that share a quadrature rule: all of them unless there are kinks."""
-    kind = {"gaussian": "hermite", "uniform": "legendre", "circle": "fourier"}[measure.name]
-    if kind == "fourier":
-        for index, (wi, bi) in enumerate(zip(flat_w, flat_b, strict=True)):
-            yield np.asarray([index]), _circle_kink_rule(activation, float(wi), float(bi), kmax,
-                                                         digits), kind
-        return
-    groups: dict = {}
-    for index, (wi, bi) in enumerate(zip(flat_w, flat_b, strict=True)):
-        kink = _kink_locations(activation, float(wi), float(bi))
-        groups.setdefault(None if kink is None else round(kink, 14), []).append(index)
-    w_abs_max = float(np.max(np.abs(flat_w), initial=0.0))
-    b_abs_max = float(np.max(np.abs(flat_b), initial=0.0))
-    for kink, rows in groups.items():
-        rows = np.asarray(rows)
-        if kind == "hermite":
-            rule = _gaussian_rule(activation, w_abs_max, b_abs_max, kmax, digits, kink)
-        else:
-            rule = _uniform_rule(activation, flat_w[rows], flat_b[rows], kmax, digits, kink)
-        yield rows, rule, kind
-
-
-def _recurrence(kind: str, kmax: int, *, mp_precision: int | None = None):
-    """(alpha_k, beta_k) of e_{k+1} = alpha_k x e_k - beta_k e_{k-1} for the basis `kind`.
-
-    hermite: h_k; legendre: sqrt(2k+1) P_k; fourier: 1, sqrt2 T_k(x) with x = cos t
-    (sqrt2 cos kt), from T_{k+1} = 2x T_k - T_{k-1}.
-    """
-    if mp_precision is not None:
-        return _mp_recurrence(kind, kmax, mp_precision)
-    if kind == "hermite":
-        return _hermite_coefficients(kmax)
-    if kind == "legendre":
-        return _legendre_coefficients(kmax)
-    size = max(kmax, 1)
-    alpha, beta = np.full(size, 2.0), np.ones(size)
-    alpha[0], beta[0] = math.sqrt(2.0), 0.0
-    if size > 1:
-        beta[1] = math.sqrt(2.0)
-    return alpha, beta
-
-
-def _project_float64(activation, nodes, log_weights, kind, w, b, kmax):
-    coefficients = _recurrence(kind, kmax)
-    return _project_jit(activation.function, kmax, coefficients[0], coefficients[1],
-                        jnp.asarray(nodes), jnp.asarray(log_weights), jnp.asarray(w),
-                        jnp.asarray(b))
-
-
-@jax.jit(static_argnums=(0, 1))
-def _project_jit(function, kmax, alpha, beta, nodes, log_weights, w, b):
-    root_weights = jnp.exp(0.5 * log_weights)
-    basis = _three_term(nodes, kmax, (alpha, beta), root_weights)  # (nodes, kmax + 1)
-    samples = function(w[:, None] * nodes[None, :] + b[:, None]) * root_weights[None, :]
-    values = samples @ basis
-    eps = jnp.finfo(jnp.float64).eps
-    k = jnp.arange(kmax + 1)
-    rounding = 8.0 * eps * (1.0 + jnp.sqrt(k)) * (jnp.abs(samples) @ jnp.abs(basis))
-    scale = jnp.sqrt(jnp.sum(samples**2, axis=-1, keepdims=True))  # ~ E[sigma^2]^(1/2)
-    return values, rounding + 10.0 ** (-_FLOAT64_DIGITS) * scale
-
-
-_CIRCLE_BATCH_FLOATS = 1 << 23  # samples per FFT batch (64 MB of float64)
-
-
-def _circle_float64(activation, flat_w, flat_b, kmax):
-    """DFT coefficients, units in memory-bounded batches, each sized to its own decay."""
-    values = np.zeros((flat_w.size, kmax + 1))
-    error = np.zeros((flat_w.size, kmax + 1))
-    size = _circle_start_size(activation, flat_w, flat_b, kmax)
-    batch = max(1, _CIRCLE_BATCH_FLOATS // size)
-    for start in range(0, flat_w.size, batch):
-        rows = slice(start, start + batch)
-        values[rows], error[rows] = _circle_batch(activation, flat_w[rows], flat_b[rows], kmax,
-                                                  size)
-    return values, error
-
-
-def _circle_start_size(activation, flat_w, flat_b, kmax) -> int:
-    """Enough points that aliasing from beyond M/2 is below 1e-16 by the predicted decay
-    (meromorphic activations); otherwise 4 (kmax + 1), doubled until the tail is small."""
-    size = 4 * (kmax + 1)
-    if activation.analyticity == "meromorphic" and flat_w.size:
-        rate = min(_decay_rate(activation, CircleMeasure(), float(w), float(b))
-                   for w, b in zip(flat_w, flat_b, strict=True))
-        size = max(size, 2 * (kmax + 1) + 2 * int(math.ceil(
-            (_FLOAT64_DIGITS + 1) * math.log(10) / max(rate, 1e-3))) + 16)
-    return max(64, 1 << (size - 1).bit_length())
-
-
-def _circle_batch(activation, flat_w, flat_b, kmax, size):
-    while True:
-        values, tail, rounding = _circle_fft(activation.function, size, jnp.asarray(flat_w),
-                                             jnp.asarray(flat_b))
-        scale = np.max(np.abs(np.asarray(values[:, :1])), axis=-1, keepdims=True) + 1.0
-        converged = np.all(np.asarray(tail) <= 10.0 ** (-_FLOAT64_DIGITS) * scale.ravel())
-        if converged or size * len(flat_w) >= 16 * _CIRCLE_BATCH_FLOATS or size >= 1 << 20:
-            break
-        size *= 2
-    values = np.asarray(values)[:, : kmax + 1]
-    error = np.asarray(rounding)[:, None] + np.asarray(tail)[:, None]
-    return values, np.broadcast_to(error, values.shape)
-
-
-@jax.jit(static_argnums=(0, 1))
-def _circle_fft(function, size, w, b):
-    angles = 2.0 * jnp.pi * jnp.arange(size) / size
-    samples = function(w[:, None] * jnp.cos(angles)[None, :] + b[:, None])
-    spectrum = jnp.fft.rfft(samples, axis=-1).real / size
-    values = spectrum.at[:, 1:].multiply(math.sqrt(2.0))
-    # Aliasing: c_k is polluted by c_{M-k}; for k <= M/4, |c_{M-k}| <= the computed tail.
-    tail = jnp.max(jnp.abs(values[:, size // 2 - size // 8: size // 2]), axis=-1)
-    eps = jnp.finfo(jnp.float64).eps
-    rounding = 8.0 * eps * math.sqrt(math.log2(size)) * jnp.mean(jnp.abs(samples), axis=-1)
-    return values, tail, rounding
-
-
-# ---------------------------------------------------------------- arbitrary precision
-
-
-def _mp_coefficients(activation, measure, w, b, kmax, precision, progress):
-    flat_w, flat_b = w.ravel(), b.ravel()
-    values = np.empty((flat_w.size, kmax + 1), dtype=object)
-    error = np.empty((flat_w.size, kmax + 1), dtype=object)
-    with mpmath.workdps(precision + 10):
-        if isinstance(measure, CircleMeasure) and not activation.kinks:
-            for index in tqdm(range(flat_w.size), disable=not progress, desc="circle modes",
-                              unit="unit"):
-                values[index], error[index] = _circle_mp(activation, float(flat_w[index]),
-                                                         float(flat_b[index]), kmax, precision)
-        else:
-            for rows, rule, kind in _line_rules(activation, measure, flat_w, flat_b, kmax,
-                                                precision):
-                v, e = _project_mp(activation, rule, kind, flat_w[rows], flat_b[rows], kmax,
-                                   precision, progress)
-                values[rows], error[rows] = v, e
-    shape = (*w.shape, kmax + 1)
-    return values.reshape(shape), error.reshape(shape)
-
-
-def _fixed_bits(precision: int, num_nodes: int, kmax: int) -> int:
-    guard = math.log10(num_nodes + 1) + math.log10(kmax + 2) + 8
-    return int(math.ceil((precision + guard) * math.log2(10)))
-
-
-def _to_fixed(value, bits: int) -> int:
-    return int(mpmath.nint(mpmath.ldexp(value, bits)))
-
-
-def _project_mp(activation, rule, kind, w, b, kmax, precision, progress):
-    """Fixed-point evaluation of sum_j sqrt(w_j) sigma(w x_j + b) sqrt(w_j) e_k(x_j)."""
-    mp_nodes, mp_root_weights = _realize_mp(rule, precision)
-    bits = _fixed_bits(precision, len(mp_nodes), kmax)
-    one = 1 << bits
-    fixed_nodes = np.array([_to_fixed(x, bits) for x in mp_nodes], dtype=object)
-    samples = np.array(
-        [[_to_fixed(activation.mp_function(mpmath.mpf(wi) * x + mpmath.mpf(bi)) * r, bits)
-          for x, r in zip(mp_nodes, mp_root_weights, strict=True)]
-         for wi, bi in zip(w, b, strict=True)],
-        dtype=object,
-    ).reshape(len(w), len(mp_nodes))
-    abs_samples = np.abs(samples)
-    alpha, beta = _recurrence(kind, kmax, mp_precision=precision)
-    current = np.array([_to_fixed(r, bits) for r in mp_root_weights], dtype=object)
-    previous = np.zeros_like(current)
-    sums = np.empty((len(w), kmax + 1), dtype=object)
-    magnitudes = np.empty((len(w), kmax + 1), dtype=object)
-    for k in tqdm(range(kmax + 1), disable=not progress, desc=f"{kind} modes", unit="mode"):
-        sums[:, k] = samples.dot(current)
-        magnitudes[:, k] = abs_samples.dot(np.abs(current))
-        if k < kmax:
-            a_k, b_k = _to_fixed(alpha[k], bits), _to_fixed(beta[k], bits)
-            following = ((a_k * fixed_nodes >> bits) * current >> bits) - (b_k * previous >> bits)
-            previous, current = current, following
-    scale = mpmath.ldexp(1, -2 * bits)
-    values = np.vectorize(lambda s: mpmath.mpf(s) * scale, otypes=[object])(sums)
-    unit = mpmath.mpf(10) ** (-precision)
-    rms = [mpmath.sqrt(sum(mpmath.mpf(s) ** 2 for s in row)) / one for row in samples]
-    error = np.vectorize(lambda m: unit * (mpmath.mpf(m) * scale), otypes=[object])(magnitudes)
-    error = error + np.array([[unit * r] for r in rms], dtype=object)
-
-    return values, error
-
-
-@lru_cache(maxsize=16)
-def _mp_recurrence(kind, kmax, precision):
-    with mpmath.workdps(precision + 10):
-        ks = [mpmath.mpf(k) for k in range(max(kmax, 1))]
-        if kind == "hermite":
-            alpha = [1 / mpmath.sqrt(k + 1) for k in ks]
-            beta = [mpmath.sqrt(k / (k + 1)) for k in ks]
-        elif kind == "legendre":
-            alpha = [mpmath.sqrt((2 * k + 1) * (2 * k + 3)) / (k + 1) for k in ks]
-            beta = [k / (k + 1) * mpmath.sqrt((2 * k + 3) / (2 * k - 1)) if k > 0 else
-                    mpmath.mpf(0) for k in ks]
-        else:
-            alpha = [mpmath.sqrt(2) if k == 0 else mpmath.mpf(2) for k in ks]
-            beta = [mpmath.mpf(0) if k == 0 else mpmath.sqrt(2) if k == 1 else mpmath.mpf(1)
-                    for k in ks]
-    return alpha, beta
-
-
-def _circle_mp(activation, w, b, kmax, precision):
-    """Trapezoid rule in t at working precision; M grows until the tail is below 1e-P."""
-    rate = (_decay_rate(activation, CircleMeasure(), w, b)
-            if activation.analyticity == "meromorphic" else 1.0)
-    size = 2 * (kmax + 1) + 2 * int(math.ceil(precision * math.log(10) / max(rate, 1e-2))) + 8
-    mp_w, mp_b = mpmath.mpf(w), mpmath.mpf(b)
-    unit = mpmath.mpf(10) ** (-precision)
-    for _ in range(12):
-        bits = _fixed_bits(precision, size, kmax)
-        table = [mpmath.cos(2 * mpmath.pi * j / size) for j in range(size)]
-        fixed_table = np.array([_to_fixed(c, bits) for c in table], dtype=object)
-        samples = np.array([_to_fixed(activation.mp_function(mp_w * c + mp_b), bits)
-                            for c in table], dtype=object)
-        positions = np.arange(size)
-        half = size // 2
-        tail = max(abs(samples.dot(fixed_table[(k * positions) % size]))
-                   for k in range(half - 4, half))
-        tail = mpmath.mpf(tail) * mpmath.ldexp(1, -2 * bits) / size * mpmath.sqrt(2)
-        scale = abs(mpmath.mpf(int(np.sum(samples)))) * mpmath.ldexp(1, -bits) / size + 1
-        if tail <= unit * scale or activation.analyticity == "not_analytic" and size > 1 << 16:
-            break
-        size *= 2
-    sums = [samples.dot(fixed_table[(k * positions) % size]) for k in range(kmax + 1)]
-    norm = mpmath.ldexp(1, -2 * bits) / size
-    root_two = mpmath.sqrt(2)
-    values = np.array([mpmath.mpf(s) * norm * (root_two if k else 1)
-                       for k, s in enumerate(sums)], dtype=object)
-    error = np.array([tail + unit * scale] * (kmax + 1), dtype=object)
-    return values, error

@@ -30,13 +30,9 @@ from numpyro import handlers
 from numpyro.distributions import biject_to
 
 from ._function_model import check_position_functions
-from ._partition import PartitionFunction
+from ._partition import NumPyroModelError, PartitionFunction
 from ._types import Key, Position, Scalar
 from ._validation import positive_int
-
-
-class NumPyroModelError(ValueError):
-    """A NumPyro model that cannot be tempered (no observed sites, discrete latents, ...)."""
 
 
 class NumPyroModel(PartitionFunction):

@@ -20,6 +20,8 @@ sets ``linear_in_inverse_temperature = False`` and overrides `tempered_energy` a
 `energy_derivative`; samplers then use the general replica-swap rule and record
 $\partial_n T_n$, whose mean is $dF/dn$, so $\hat\lambda(n) = n\,E_n[\partial_n T_n]$ holds
 for every model.
+
+The errors models raise live here too, beside the interface they belong to.
 """
 
 import abc
@@ -106,3 +108,30 @@ def standard_normal_log_prior(position: Position, scale: jax.Array | float = 1.0
     r"""$\log \prod_i N(\theta_i; 0, s_i^2)$ for a diagonal Gaussian prior."""
     scale = jnp.broadcast_to(jnp.asarray(scale, dtype=position.dtype), position.shape)
     return jnp.sum(jax.scipy.stats.norm.logpdf(position, 0.0, scale))
+
+
+# ------------------------------------------------------------------------------- errors
+
+
+class ModeAmplitudesUnavailable(ValueError):
+    """This model has no mode amplitudes $u_k(\\theta)$."""
+
+
+class NonlinearTemperingError(TypeError):
+    """The model's tempered potential is not $n$ times an energy of the position alone."""
+
+
+class NumPyroModelError(ValueError):
+    """A NumPyro model that cannot be tempered (no observed sites, discrete latents, ...)."""
+
+
+class QuadratureError(RuntimeError):
+    """The population loss cannot be integrated to the requested accuracy."""
+
+
+class ModelCardError(ValueError):
+    """A model card (or an override) is malformed; the message names the file and field."""
+
+
+class ExactReferenceUnavailable(ValueError):
+    """No exact $Z(n)$ is known (or implemented) for this model; the message says why."""

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def _figure(figsize, rows: int = 1, columns: int = 1):
+def new_figure(figsize, rows: int = 1, columns: int = 1):
     figure = Figure(figsize=figsize, layout="constrained")
     return figure, figure.subplots(rows, columns)
 
@@ -23,7 +23,7 @@ def plot_spectrum(result):
     """
     k = np.arange(result.kmax + 1)
     gaussian = result.measure == "gaussian"
-    figure, axes = _figure((11, 4.2), 1, 2)
+    figure, axes = new_figure((11, 4.2), 1, 2)
     for axis, abscissa, label in ((axes[0], k, "k"),
                                   (axes[1], np.sqrt(k) if gaussian else k.astype(float),
                                    r"$\sqrt{k}$" if gaussian else "k")):

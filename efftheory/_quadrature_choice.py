@@ -45,13 +45,10 @@ import numpy as np
 
 from ._energies import TargetNetwork, gram_factor, gram_matrix, loss_rule, uses_mehler_form
 from ._networks import TwoLayerNetwork
+from ._partition import QuadratureError
 from ._types import Key
 
 DEFAULT_MAX_NODES = 4096
-
-
-class QuadratureError(RuntimeError):
-    """The population loss cannot be integrated to the requested accuracy."""
 
 
 class QuadratureChoice(NamedTuple):

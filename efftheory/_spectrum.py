@@ -20,8 +20,9 @@ import numpy as np
 from ._activations import get_activation
 from ._fit import fit_decay
 from ._io import atomic_save_figure, atomic_write_json, atomic_write_text
-from ._measures import _check_kmax, get_measure
-from ._modes import _check_weights, _decay_rate, mode_coefficients, predicted_decay
+from ._measures import check_kmax, get_measure
+from ._modes import check_weights, mode_coefficients, predicted_decay
+from ._quadrature import decay_rate
 
 MAX_AUTO_PRECISION = 400
 
@@ -53,7 +54,7 @@ def _auto_precision(activation, measure, w, b, kmax) -> tuple[int | None, int]:
     activation = get_activation(activation)
     if activation.analyticity != "meromorphic" or activation.mp_function is None:
         return None, kmax
-    rate = _decay_rate(activation, measure, w, b)
+    rate = decay_rate(activation, measure, w, b)
     exponent = math.sqrt(kmax) if measure.name == "gaussian" else kmax
     digits = rate * exponent / math.log(10) + 6 + 10  # + rtol digits + margin
     if digits <= 14:
@@ -84,14 +85,14 @@ def spectrum(activation="tanh", measure="gaussian", *, w=None, b=0.0, samples=8,
         kmin_fit: smallest k used in fits (pre-asymptotic modes excluded).
     """
     activation_obj, measure_obj = get_activation(activation), get_measure(measure)
-    kmax = _check_kmax(kmax)
+    kmax = check_kmax(kmax)
     if w is None:
         if not isinstance(samples, int) or samples < 1:
             raise ValueError(f"samples must be a positive integer, got {samples!r}.")
         if not (isinstance(prior_scale, int | float) and prior_scale > 0):
             raise ValueError(f"prior_scale must be positive, got {prior_scale!r}.")
         w = np.random.default_rng(seed).normal(0.0, prior_scale, samples)
-    weights, biases = _check_weights(np.atleast_1d(w), b)
+    weights, biases = check_weights(np.atleast_1d(w), b)
     if precision != "auto" and precision is not None and not isinstance(precision, int):
         raise ValueError(f"precision must be 'auto', None or an integer, got {precision!r}.")
     if law is None:

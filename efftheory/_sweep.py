@@ -31,9 +31,9 @@ from ._sweep_worker import (
     DONE_FILE,
     SUMMARY_FILE,
     RunFunction,
-    _execute,
-    _worker_setup,
+    execute_run,
     resolve_run_function,
+    worker_setup,
 )
 
 TABLE_FILE = "sweep.csv"
@@ -211,11 +211,11 @@ def _run_on_local_processes(tasks: dict[str, tuple], workers: int | None, retrie
                     continue
                 if pools[slot] is None:
                     pools[slot] = futures.ProcessPoolExecutor(
-                        1, mp_context=context, initializer=_worker_setup,
+                        1, mp_context=context, initializer=worker_setup,
                         initargs=(os.getpid(),))
                 rid = queue.popleft()
                 attempts[rid] += 1
-                running[pools[slot].submit(_execute, *tasks[rid])] = (slot, rid)
+                running[pools[slot].submit(execute_run, *tasks[rid])] = (slot, rid)
             done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
             for future in done:
                 slot, rid = running.pop(future)
@@ -248,7 +248,7 @@ def _run_on_local_processes(tasks: dict[str, tuple], workers: int | None, retrie
 
 def _run_on_executor(executor: futures.Executor, tasks: dict[str, tuple],
                      report: _Reporter) -> dict[str, str]:
-    submitted = {executor.submit(_execute, *task): rid for rid, task in tasks.items()}
+    submitted = {executor.submit(execute_run, *task): rid for rid, task in tasks.items()}
     failed = {}
     for future in futures.as_completed(submitted):
         rid = submitted[future]

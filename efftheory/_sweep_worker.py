@@ -37,8 +37,8 @@ def resolve_run_function(run_fn: RunFunction | str | None) -> RunFunction:
                          "module-level function or an importable 'module:function'.") from None
 
 
-def _execute(run_fn: RunFunction | str | None, config: dict, run_dir: str,
-             registrations: dict | None = None) -> float:
+def execute_run(run_fn: RunFunction | str | None, config: dict, run_dir: str,
+                registrations: dict | None = None) -> float:
     """Worker side: run one config into `run_dir`, then mark it done. Returns seconds.
     `registrations` are the sweep's registered models (`efftheory.register_model`), made
     here too by importing their builders."""
@@ -78,7 +78,7 @@ def _describe(run_fn) -> str:
 PARENT_POLL_SECONDS = 0.5
 
 
-def _worker_setup(parent_pid: int | None = None) -> None:
+def worker_setup(parent_pid: int | None = None) -> None:
     # Several JAX processes may share one accelerator; preallocating 75% of its memory
     # each would starve the rest (override by setting the variable before the sweep).
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")

@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 
-from efftheory._sweep_demo import demo_run
+from sweep_demo import demo_run
 
 ATTEMPTS_FILE = "attempts.txt"
 # The one config whose worker is SIGKILLed on its first attempt.

@@ -5,6 +5,7 @@ import jax
 import numpy as np
 import pytest
 
+from efftheory import exact
 from efftheory._card_parsing import catalogue_value
 from efftheory._cards import (
     ModelCardError,
@@ -16,7 +17,6 @@ from efftheory._cards import (
     load_model,
 )
 from efftheory._models import ModeAmplitudesUnavailable
-from efftheory.theory import exact
 
 REQUIRED = {"learning-zero-256", "learning-zero-small", "learning-zero-circle", "regular-10",
             "normal-crossing-w1w2", "rrr-main-even", "rrr-main-odd", "rrr-wide-output",

@@ -23,7 +23,7 @@ _CHILD = textwrap.dedent("""
     import jax
     import numpy as np
     from test_sampling import SMALL, SMALL_LADDER, SMALL_RUN
-    from efftheory.sampling import _api, _devices, resume, sample
+    from efftheory.sampling import _devices, resume, sample
 
     assert len(jax.local_devices()) == 2, jax.local_devices()
     assert _devices.chain_mesh(None, 3) is None  # 3 chains do not split over 2 devices
@@ -41,12 +41,11 @@ _CHILD = textwrap.dedent("""
         if chunk_index == 3:
             raise Interrupt
 
-    _api._after_checkpoint = interrupt
     try:
-        sample(SMALL, SMALL_LADDER, devices=1, checkpoint_dir={folder!r}, **run)
+        sample(SMALL, SMALL_LADDER, devices=1, checkpoint_dir={folder!r},
+               on_checkpoint=interrupt, **run)
     except Interrupt:
         pass
-    _api._after_checkpoint = None
     resumed = resume({folder!r}, SMALL, progress=False, devices=2)
 
     # Not bit for bit: the partitioned program works on 2 chains per device instead of 4,

@@ -12,18 +12,18 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 MAX_MODULE_BYTES = 20_000
 
 #: Modules still over the limit, each to be split (issue 14): shrink, never grow.
-KNOWN_OVERSIZE = {"efftheory/_cutoff_models.py", "efftheory/_modes.py"}
+KNOWN_OVERSIZE: set[str] = set()
+
+#: Underscore names that modules still import from one another, scheduled to go (issue 14,
+#: item 5: one set of positive-int validators). Shrink, never grow.
+KNOWN_PRIVATE_IMPORTS: set[str] = set()
 
 #: Modules of efftheory.theory may import, from the rest of the package, only these.
 THEORY_MAY_IMPORT = {"efftheory._types"}
 
 #: Imports of efftheory.theory from the rest of the package that are known and scheduled to
-#: go (issue 14, item 5: exact answers dispatched on model classes). Shrink, never grow.
-THEORY_KNOWN_IMPORTS = {
-    "efftheory/theory/_exact.py": {
-        "efftheory._cutoff_models", "efftheory._measures", "efftheory._mode_coordinates",
-        "efftheory._mode_models", "efftheory._models", "efftheory._toy_models"},
-}
+#: go. Shrink, never grow.
+THEORY_KNOWN_IMPORTS: dict[str, set[str]] = {}
 
 
 def _name(module: Path) -> str:
@@ -40,21 +40,33 @@ def test_no_module_is_over_the_size_limit(module):
         f"{_name(module)} is {size} bytes (limit {MAX_MODULE_BYTES}): split it by concept.")
 
 
+def _package(module: Path) -> str:
+    return ".".join(module.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+
+
+def _source_module(node: ast.ImportFrom, package: str) -> str:
+    """The absolute name of the module a ``from ... import`` reads from."""
+    if node.level:
+        base = package.split(".")[: len(package.split(".")) - node.level + 1]
+        return ".".join(base + ([node.module] if node.module else []))
+    return node.module or ""
+
+
+def _in_package(name: str) -> bool:
+    return name == "efftheory" or name.startswith("efftheory.")
+
+
 def _package_imports(module: Path) -> set[str]:
     """The efftheory modules `module` imports (absolute names), at any depth of the file."""
-    package = ".".join(module.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    package = _package(module)
     imported = set()
     for node in ast.walk(ast.parse(module.read_text(), filename=str(module))):
         if isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                stem = ".".join(base + ([node.module] if node.module else []))
-            else:
-                stem = node.module or ""
+            stem = _source_module(node, package)
             imported |= ({stem} if node.module else {f"{stem}.{a.name}" for a in node.names})
-    return {name for name in imported if name == "efftheory" or name.startswith("efftheory.")}
+    return {name for name in imported if _in_package(name)}
 
 
 @pytest.mark.parametrize("module", sorted((PACKAGE / "theory").glob("*.py")), ids=_name)
@@ -68,5 +80,43 @@ def test_theory_imports_nothing_from_the_rest_of_the_package(module):
 
 
 def test_the_import_check_sees_relative_imports():
-    imported = _package_imports(PACKAGE / "theory" / "_exact.py")
-    assert "efftheory._models" in imported and "efftheory.theory._effective" in imported
+    imported = _package_imports(PACKAGE / "sampling" / "_api.py")
+    assert {"efftheory._partition", "efftheory.sampling._tempering",
+            "efftheory.sampling._persistence"} <= imported
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _private_imports(source: str, package: str) -> set[str]:
+    """Underscore names (``efftheory.x._y``) that `source`, a module of `package`, imports
+    from an efftheory module: ``from ._x import _y``, relative or absolute. A private module
+    (``from . import _api``) is not one: modules are private by their name."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and _in_package(_source_module(node, package)):
+            stem = _source_module(node, package)
+            names |= {f"{stem}.{alias.name}" for alias in node.names
+                      if alias.name.startswith("_") and not alias.name.startswith("__")
+                      and not _is_module(f"{stem}.{alias.name}")}
+    return names
+
+
+@pytest.mark.parametrize("module", MODULES, ids=_name)
+def test_no_module_imports_another_modules_private_names(module):
+    private = {name for name in _private_imports(module.read_text(), _package(module))
+               if name.rsplit(".", 1)[1] not in KNOWN_PRIVATE_IMPORTS}
+    assert not private, (
+        f"{_name(module)} imports {sorted(private)}: a name another module needs is not "
+        "private to its module; give it a public name there (the module stays private), or "
+        "move it to where it belongs.")
+
+
+def test_the_private_import_check_sees_names_not_modules():
+    source = ("from .._networks import _positive_int, TwoLayerNetwork\n"
+              "from . import _api\nfrom ..theory import _rlct\n"
+              "def f():\n    from efftheory._models import _hidden\n")
+    assert _private_imports(source, "efftheory.sampling") == {
+        "efftheory._networks._positive_int", "efftheory._models._hidden"}

@@ -207,7 +207,7 @@ def test_sweep_command_runs_a_user_card_and_a_registered_name(tmp_path, capsys):
 
 
 def test_registrations_reach_a_worker_by_their_builders_path():
-    """What `sweep` hands each worker (`_execute`) re-registers the name there by import;
+    """What `sweep` hands each worker (`execute_run`) re-registers the name there by import;
     the slow test above runs it in a spawned process."""
     from efftheory._registry import portable_registrations, restore_registrations
 

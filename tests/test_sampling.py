@@ -143,6 +143,7 @@ def test_geometric_ladder():
         ([1.0, np.inf], {}, "finite"),
         ([1.0, 2.0], {"adapt_ladder": True}, "at least 3"),
         ([1.0], {"target_accept_prob": 1.5}, "target_accept_prob"),
+        ([1.0], {"on_checkpoint": print}, "on_checkpoint is called after each chunk's"),
     ],
 )
 def test_invalid_configuration_names_the_parameter(ladder, kwargs, match):
@@ -374,14 +375,14 @@ _CHILD = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     warnings.simplefilter("ignore")
     from test_sampling import SMALL, SMALL_LADDER, SMALL_RUN
-    from efftheory.sampling import _api, sample
+    from efftheory.sampling import sample
 
     def kill_after(chunk_index):
         if chunk_index == {kill_at}:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    _api._after_checkpoint = kill_after
-    sample(SMALL, SMALL_LADDER, checkpoint_dir={folder!r}, **SMALL_RUN)
+    sample(SMALL, SMALL_LADDER, checkpoint_dir={folder!r}, on_checkpoint=kill_after,
+           **SMALL_RUN)
 """)
 
 

@@ -294,16 +294,16 @@ def test_flagship_preset_is_the_issue_s_cpu_study():
 
 def test_crossovers_use_arbitrary_precision_where_float64_only_bounds_them():
     from efftheory.study._analysis import GeometricValue
-    from efftheory.study._kernel import _crossovers
+    from efftheory.study._kernel import effective_crossovers
 
     eigenvalues = np.array([1.0, 1e-4, 1e-8])  # float64 stops here (floor 1e-13)
     precise = [1.0, 1e-4, 1e-8, 1e-16, 1e-30, 1e-60]
     value = GeometricValue("deep", 2.5, 1, "test")
-    bound = _crossovers(eigenvalues, 6, [value], eigenvalue_floor=1e-13)
+    bound = effective_crossovers(eigenvalues, 6, [value], eigenvalue_floor=1e-13)
     assert "n_star_lower_bound" in bound[0]
     asked = []
-    exact = _crossovers(eigenvalues, 6, [value], eigenvalue_floor=1e-13,
-                        precise=lambda count: asked.append(count) or precise)
+    exact = effective_crossovers(eigenvalues, 6, [value], eigenvalue_floor=1e-13,
+                                 precise=lambda count: asked.append(count) or precise)
     assert asked == [5] and "n_star_lower_bound" not in exact[0]
     # the staircase crossing is 1/mu_(5) = 1e30, known only from the precise list
     assert exact[0]["log10_n_star_staircase"] == pytest.approx(30.0)
@@ -313,16 +313,16 @@ def test_crossovers_use_arbitrary_precision_where_float64_only_bounds_them():
 def test_effective_columns_use_arbitrary_precision_where_the_top_rung_needs_it():
     # Below n_max * floor = 1e-3 the float64 spectrum stands; above it the precise one
     # replaces it, else lambda_eff would stop growing at the float64 floor.
-    from efftheory.study._kernel import _kernel_eigenvalues, _spectrum_for_ladder
+    from efftheory.study._kernel import prior_kernel_eigenvalues, spectrum_for_ladder
 
     model = et.load_model("learning-zero-small", form="collapsed", width=16, n_max=1e4)
-    eigenvalues, cap, floor = _kernel_eigenvalues(model, None)
+    eigenvalues, cap, floor = prior_kernel_eigenvalues(model, None)
     assert floor is not None and len(eigenvalues) < cap
-    kept, kept_floor, source = _spectrum_for_ladder(model, eigenvalues, floor, cap,
-                                                    1e-4 / floor)
+    kept, kept_floor, source = spectrum_for_ladder(model, eigenvalues, floor, cap,
+                                                   1e-4 / floor)
     assert kept is eigenvalues and kept_floor == floor and source == "float64"
-    precise, precise_floor, source = _spectrum_for_ladder(model, eigenvalues, floor, cap,
-                                                          1e3 / floor)
+    precise, precise_floor, source = spectrum_for_ladder(model, eigenvalues, floor, cap,
+                                                         1e3 / floor)
     assert len(precise) >= cap and precise_floor is None and source == "arbitrary precision"
     assert np.all(np.diff(precise) <= 0)
     # the same spectrum: the top eigenvalue agrees, the next ones within the float64 mode
@@ -336,13 +336,13 @@ def test_posterior_weight_size_reads_collapsed_positions():
 
     import xarray as xr
 
-    from efftheory.study._inner_weights import _posterior_inner_weight_size
+    from efftheory.study._inner_weights import posterior_inner_weight_size
 
     model = et.load_model("learning-zero-small", form="collapsed", width=3, n_max=10.0)
     positions = np.array([[[[1.0, -2.0, 3.0]], [[-1.0, 2.0, -3.0]]]])  # chain, draw, rung
     posterior = xr.Dataset({"position": (("chain", "draw", "rung", "param"), positions)})
     result = SimpleNamespace(inference_data=SimpleNamespace(posterior=posterior))
-    np.testing.assert_allclose(_posterior_inner_weight_size(model, result), [2.0])
+    np.testing.assert_allclose(posterior_inner_weight_size(model, result), [2.0])
 
 
 def test_local_exponent_of_a_pure_power_law_is_its_power():

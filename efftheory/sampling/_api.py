@@ -35,10 +35,6 @@ from ._tempering import (
     set_inverse_temperature,
 )
 
-# Called as hook(chunk_index) after each chunk's checkpoint is on disk; tests use it to
-# kill a run at a known point. Not public API.
-_after_checkpoint: Callable[[int], None] | None = None
-
 
 def sample(
     model: PartitionFunction | CardModel,
@@ -60,6 +56,7 @@ def sample(
     dense_mass: bool = False,
     swap: bool = True,
     devices: DeviceSpec = None,
+    on_checkpoint: Callable[[int], None] | None = None,
 ) -> SamplingResult:
     r"""Replica-exchange NUTS on $\exp(-n(L - L_0))\varphi$ at every $n$ of `n_ladder`.
 
@@ -96,6 +93,11 @@ def sample(
     its ``.model`` is sampled and the run folder records the card's name and parameters,
     so `resume(checkpoint_dir)` rebuilds it; a plain model is recorded by fingerprint and
     passed back to `resume`.
+
+    `on_checkpoint(chunk_index)`, with `checkpoint_dir`, is called after each chunk's
+    checkpoint is on disk (chunks count from 0, warmup included): to report progress
+    elsewhere, or to stop a run at a known point (an exception it raises propagates, and
+    `resume` continues from that checkpoint).
     """
     recorded = model  # what the run folder's model.json describes
     if isinstance(model, CardModel):
@@ -115,11 +117,16 @@ def sample(
         dense_mass=dense_mass, swap=swap,
     )
     _check_trustworthy(model, config.n_ladder)
+    _check_on_checkpoint(on_checkpoint)
+    if on_checkpoint is not None and checkpoint_dir is None:
+        raise ValueError("on_checkpoint is called after each chunk's checkpoint, and without "
+                         "checkpoint_dir there is none: pass checkpoint_dir, or drop "
+                         "on_checkpoint.")
     mesh = chain_mesh(devices, config.chains)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     if folder is not None:
         _persistence.open_run_folder(folder, config, recorded, if_exists)
-    return _run(model, config, folder, progress, mesh)
+    return _run(model, config, folder, progress, mesh, on_checkpoint)
 
 
 def _check_trustworthy(model: PartitionFunction, n_ladder) -> None:
@@ -136,6 +143,12 @@ def _check_trustworthy(model: PartitionFunction, n_ladder) -> None:
         )
 
 
+def _check_on_checkpoint(on_checkpoint) -> None:
+    if on_checkpoint is not None and not callable(on_checkpoint):
+        raise TypeError(f"on_checkpoint must be None or a function of the chunk index, got "
+                        f"{on_checkpoint!r}.")
+
+
 def sample_nuts(model: PartitionFunction | CardModel, n: float, **kwargs) -> SamplingResult:
     """NUTS at one inverse temperature `n`: a ladder of one rung, no swaps."""
     if np.ndim(n) != 0:
@@ -144,14 +157,15 @@ def sample_nuts(model: PartitionFunction | CardModel, n: float, **kwargs) -> Sam
 
 
 def resume(path: str | Path, model: PartitionFunction | CardModel | None = None, *,
-           progress: bool | None = None, devices: DeviceSpec = None) -> SamplingResult:
+           progress: bool | None = None, devices: DeviceSpec = None,
+           on_checkpoint: Callable[[int], None] | None = None) -> SamplingResult:
     """Continue the run checkpointed in `path` (a `checkpoint_dir`) and return its result.
 
     A model sampled beside its card (a `CardModel`) is rebuilt from the card name and
     parameters recorded in ``model.json``; any other model must be passed as `model`, and is
     checked against the recorded one (`RunFolderMismatchError` if it differs). Nothing in
-    the folder is executed: a pickled model is never loaded. `devices` as in `sample`; a
-    run may resume on a different number of devices.
+    the folder is executed: a pickled model is never loaded. `devices` and `on_checkpoint`
+    as in `sample`; a run may resume on a different number of devices.
     """
     folder = Path(path)
     config = _persistence.read_config(folder)
@@ -165,7 +179,9 @@ def resume(path: str | Path, model: PartitionFunction | CardModel | None = None,
             raise _persistence.RunFolderMismatchError(folder, differences)
         if isinstance(model, CardModel):
             model = model.model
-    return _run(model, config, folder, progress, chain_mesh(devices, config.chains))
+    _check_on_checkpoint(on_checkpoint)
+    return _run(model, config, folder, progress, chain_mesh(devices, config.chains),
+                on_checkpoint)
 
 
 def load(path: str | Path) -> SamplingResult:
@@ -231,7 +247,8 @@ def _initial_state(model, config: SamplerConfig, mesh: Mesh | None) -> Tempering
 
 
 def _run(model, config: SamplerConfig, folder: Path | None, progress: bool | None,
-         mesh: Mesh | None = None) -> SamplingResult:
+         mesh: Mesh | None = None,
+         on_checkpoint: Callable[[int], None] | None = None) -> SamplingResult:
     settings = _settings(config)
     chunk_lengths = config.chunk_lengths()
     num_warmup_chunks = config.num_warmup_chunks()
@@ -258,8 +275,8 @@ def _run(model, config: SamplerConfig, folder: Path | None, progress: bool | Non
             if folder is not None:
                 _persistence.write_checkpoint(
                     folder, chunk_index, state, records if is_sampling else None)
-                if _after_checkpoint is not None:
-                    _after_checkpoint(chunk_index)
+                if on_checkpoint is not None:
+                    on_checkpoint(chunk_index)
             report.update(chunk_index, "sampling" if is_sampling else "warmup",
                           _progress_info(state, sampled if is_sampling else [records]))
     # A field some chunk lacks (`hamiltonian`, in chunks checkpointed before it existed)

@@ -18,8 +18,8 @@ then slightly optimistic).
 import numpy as np
 from scipy.special import logsumexp
 
+from .._types import ChainDrawRung, ChainDraws
 from ._arviz import az
-from ._custom_types import ChainDrawRung, ChainDraws
 
 
 def _ess_mean(draws: ChainDraws) -> float:

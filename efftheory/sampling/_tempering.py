@@ -29,10 +29,10 @@ from jax.sharding import Mesh
 from numpyro.infer.hmc import HMCState, hmc
 
 from .._partition import PartitionFunction
-from .._types import Key
-from ._custom_types import (
+from .._types import (
     BoolScalar,
     IntScalar,
+    Key,
     PairChainBool,
     PairChainFloat,
     PairChainInt,

@@ -11,7 +11,7 @@ import numpy as np
 from .._card_model import CardModel
 from .._card_schema import ModelCard
 from ._absent import absent_theory, drop_absent_columns
-from ._kernel import _crossovers, _precise_eigenvalues
+from ._kernel import effective_crossovers, precise_kernel_eigenvalues
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,7 +24,7 @@ class GeometricValue:
     source: str
 
 
-def _geometric_values(card: ModelCard) -> list[GeometricValue]:
+def geometric_values(card: ModelCard) -> list[GeometricValue]:
     """The geometric learning coefficients recorded on the model's card."""
     return [GeometricValue(value.label, float(value.learning_coefficient),
                            int(value.multiplicity), value.reference)
@@ -53,11 +53,11 @@ def summarize(config, card_model: CardModel, result, eigenvalues, rank_cap, geom
     for index in range(n.size):
         row = {
             "n": float(n[index]),
-            "learning_coefficient": _finite(lam[index]),
-            "learning_coefficient_mcse": _finite(lam_se[index]),
-            "free_energy": _finite(result.free_energy[index]),
-            "free_energy_err": _finite(result.free_energy_err[index]),
-            "free_energy_stepping_stone": _finite(result.free_energy_stepping_stone[index]),
+            "learning_coefficient": finite_or_none(lam[index]),
+            "learning_coefficient_mcse": finite_or_none(lam_se[index]),
+            "free_energy": finite_or_none(result.free_energy[index]),
+            "free_energy_err": finite_or_none(result.free_energy_err[index]),
+            "free_energy_stepping_stone": finite_or_none(result.free_energy_stepping_stone[index]),
             "effective_learning_coefficient": None if effective is None else
             float(effective[index]),
             "effective_staircase": None if staircase is None else float(staircase[index]),
@@ -65,8 +65,8 @@ def summarize(config, card_model: CardModel, result, eigenvalues, rank_cap, geom
             float(quenched[0][index]),
             "quenched_prior_average_se": None if quenched[1] is None else
             float(quenched[1][index]),
-            "rhat": _finite(result.rhat[index]),
-            "ess_bulk": _finite(result.ess_bulk[index]),
+            "rhat": finite_or_none(result.rhat[index]),
+            "ess_bulk": finite_or_none(result.ess_bulk[index]),
             "divergences": int(result.divergences[index]),
         }
         for value in geometric:
@@ -78,8 +78,9 @@ def summarize(config, card_model: CardModel, result, eigenvalues, rank_cap, geom
         rows.append(drop_absent_columns(row, effective is not None, quenched[0] is not None))
 
     fits = _fits(n, lam, lam_se, config.fit_n_min)
-    crossovers = _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor,
-                             precise=lambda needed: _precise_eigenvalues(model, needed))
+    crossovers = effective_crossovers(
+        eigenvalues, rank_cap, geometric, eigenvalue_floor,
+        precise=lambda needed: precise_kernel_eigenvalues(model, needed))
     comparison = _effective_comparison(rows)
     if effective is None:  # nothing was compared: not "all within"
         comparison["all_within"] = None
@@ -87,7 +88,7 @@ def summarize(config, card_model: CardModel, result, eigenvalues, rank_cap, geom
         "config": dataclasses.asdict(config),
         "model": {"card": config.card, "num_params": int(model.num_params),
                   "card_metadata": _jsonable_card(card_model.card),
-                  "trustworthy_n": _finite(model.trustworthy_n),
+                  "trustworthy_n": finite_or_none(model.trustworthy_n),
                   "quadrature_nodes": _quadrature_nodes(model),
                   "factored": bool(getattr(model, "factored", False))},
         "rank_cap": rank_cap,
@@ -99,17 +100,17 @@ def summarize(config, card_model: CardModel, result, eigenvalues, rank_cap, geom
         "crossovers": crossovers,
         "effective_comparison": comparison,
         "theory_absent": absent_theory(model, eigenvalues, quenched[0], geometric),
-        "swap_acceptance": [_finite(v) for v in result.swap_acceptance],
+        "swap_acceptance": [finite_or_none(v) for v in result.swap_acceptance],
         "round_trips": [int(v) for v in result.round_trips],
-        "communication_barrier": _finite(result.communication_barrier),
-        "round_trip_rate": _finite(result.round_trip_rate),
-        "swap_rejection": [_finite(v) for v in result.swap_rejection],
+        "communication_barrier": finite_or_none(result.communication_barrier),
+        "round_trip_rate": finite_or_none(result.round_trip_rate),
+        "swap_rejection": [finite_or_none(v) for v in result.swap_rejection],
         "diagnostics": list(result.diagnostics),
         "provenance": result.provenance,
     }
 
 
-def _finite(value):
+def finite_or_none(value):
     value = float(value)
     return value if math.isfinite(value) else None
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._analysis import _finite
-from ._kernel import _two_layer_network
+from ._analysis import finite_or_none
+from ._kernel import two_layer_network_of
 
 Z_AGREE = 3.0
 
@@ -49,7 +49,7 @@ def check_cutoff_modes(cutoff_modes) -> None:
 def cutoff_form(config, model) -> str:
     """The form of the truncations of `config`'s model, or a ValueError saying what to change."""
     form = config.overrides.get("form", "raw")
-    if _two_layer_network(model) is None or form not in CUTOFF_FORMS:
+    if two_layer_network_of(model) is None or form not in CUTOFF_FORMS:
         raise ValueError(
             f"cutoff_modes={list(config.cutoff_modes)} needs a two-layer card in form 'raw' or "
             f"'collapsed' (the truncation keeps the first K modes of its mode basis); this "
@@ -87,10 +87,10 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
             raise _results_folder.rerun_refusal(out, error.differences) from None
         measured[num_modes] = {
             "kept_modes": list(truncation.model.kept_modes),
-            "learning_coefficient": [_finite(v) for v in result.learning_coefficient],
-            "mcse": [_finite(v) for v in result.learning_coefficient_mcse],
-            "rhat": [_finite(v) for v in result.rhat],
-            "ess_bulk": [_finite(v) for v in result.ess_bulk],
+            "learning_coefficient": [finite_or_none(v) for v in result.learning_coefficient],
+            "mcse": [finite_or_none(v) for v in result.learning_coefficient_mcse],
+            "rhat": [finite_or_none(v) for v in result.rhat],
+            "ess_bulk": [finite_or_none(v) for v in result.ess_bulk],
             "divergences": [int(v) for v in result.divergences],
             "diagnostics": list(result.diagnostics),
         }

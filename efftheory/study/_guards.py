@@ -27,7 +27,7 @@ def load_study_model(config):
     parameters before anything is built (`check_study_memory`), and again with the chosen
     number of quadrature nodes; a user model's, once built, from its size.
     """
-    from .._card_parsing import _validate_parameters
+    from .._card_parsing import validate_parameters as _validate_parameters
     from .._card_schema import ModelCardError
     from .._cards import builder_parameters, load_card, load_card_model
     from .._registry import is_builder_path

@@ -5,12 +5,12 @@ import math
 
 import numpy as np
 
-from ._kernel import _two_layer_network
+from ._kernel import two_layer_network_of
 
 QUENCHED_DRAWS = 2000
 
 
-def _quenched_prior_average(model, n: np.ndarray, *, seed: int):
+def quenched_prior_average(model, n: np.ndarray, *, seed: int):
     r"""$\lambda_q(n) = E_{w\sim\varphi}[\tfrac12\sum_j x_j/(1 + x_j)]$ and its MC error.
 
     The gap $\lambda_{eff} - \lambda_q \ge 0$ is the finite-width fluctuation of the kernel
@@ -40,11 +40,11 @@ def _quenched_prior_average(model, n: np.ndarray, *, seed: int):
     return values.mean(axis=1), values.std(axis=1, ddof=1) / math.sqrt(QUENCHED_DRAWS)
 
 
-def _posterior_inner_weight_size(model, result):
+def posterior_inner_weight_size(model, result):
     """Posterior mean of |w| over inner weights, per rung (None without stored positions)."""
     import jax
 
-    network = _two_layer_network(model)
+    network = two_layer_network_of(model)
     posterior = result.inference_data.posterior
     if network is None or "position" not in posterior:
         return None

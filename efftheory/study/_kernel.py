@@ -8,7 +8,7 @@ import mpmath
 import numpy as np
 
 
-def _two_layer_network(model):
+def two_layer_network_of(model):
     """The model's two-layer network, or None (deep linear and toy models have none)."""
     from .._networks import TwoLayerNetwork
 
@@ -16,12 +16,12 @@ def _two_layer_network(model):
     return network if isinstance(network, TwoLayerNetwork) else None
 
 
-def _kernel_eigenvalues(model, kmax: int | None):
+def prior_kernel_eigenvalues(model, kmax: int | None):
     """Eigenvalues of the prior mode covariance (descending), the rank cap H, and the
     float64 floor below which eigenvalues were dropped (None if none were)."""
     from .._mode_models import DEFAULT_EIGENVALUE_FLOOR, prior_mode_statistics
 
-    network = _two_layer_network(model)
+    network = two_layer_network_of(model)
     if network is None:  # the mode spectrum is a two-layer network's: no theory columns
         return None, None, None
     if kmax is None:
@@ -32,8 +32,8 @@ def _kernel_eigenvalues(model, kmax: int | None):
     return eigenvalues, network.width, floor
 
 
-def _spectrum_for_ladder(model, eigenvalues, floor, rank_cap, n_max: float):
-    """The float64 spectrum, or the arbitrary-precision one (`_precise_eigenvalues`) where
+def spectrum_for_ladder(model, eigenvalues, floor, rank_cap, n_max: float):
+    """The float64 spectrum, or the arbitrary-precision one (`precise_kernel_eigenvalues`) where
     the ladder's top rung resolves eigenvalues below the float64 floor (n_max * floor >
     1e-3): there the float64 spectrum would stop λ_eff from growing. Returns the spectrum,
     its floor (None once the rank cap's worth of eigenvalues is known) and its source
@@ -41,7 +41,7 @@ def _spectrum_for_ladder(model, eigenvalues, floor, rank_cap, n_max: float):
     if eigenvalues is None or floor is None or n_max * floor <= 1e-3:
         return eigenvalues, floor, "float64"
     needed = rank_cap if rank_cap is not None else 2 * len(eigenvalues)
-    precise = _precise_eigenvalues(model, needed)
+    precise = precise_kernel_eigenvalues(model, needed)
     if precise is None or len(precise) <= len(eigenvalues):
         return eigenvalues, floor, "float64"
     values = np.sort(np.asarray([float(value) for value in precise]))[::-1]
@@ -50,13 +50,13 @@ def _spectrum_for_ladder(model, eigenvalues, floor, rank_cap, n_max: float):
 
 
 
-def _precise_eigenvalues(model, needed: int):
+def precise_kernel_eigenvalues(model, needed: int):
     """The model's kernel eigenvalues in arbitrary precision (`efftheory.theory.
     kernel_eigenvalues`), or None where that computation does not apply."""
     from .._measures import GaussianMeasure
     from ..theory import kernel_eigenvalues
 
-    network = _two_layer_network(model)
+    network = two_layer_network_of(model)
     if (network is None or not isinstance(network.measure, GaussianMeasure)
             or network.input_dim != 1 or network.bias
             or network.activation.name not in ("tanh", "erf")):
@@ -76,8 +76,8 @@ def _precise_eigenvalues(model, needed: int):
 _PRECISIONS = (70, 90, 120)
 
 
-def _crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor=None,
-                precise=None) -> list[dict]:
+def effective_crossovers(eigenvalues, rank_cap, geometric, eigenvalue_floor=None,
+                         precise=None) -> list[dict]:
     """n* at which the effective prediction reaches each geometric value.
 
     Eigenvalues below the float64 floor (`eigenvalue_floor`) are not known in float64. A

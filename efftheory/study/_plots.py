@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .._plots import _figure
+from .._plots import new_figure
 
 
 def _measurement_figure(summary, key: str, error_key: str, label: str):
@@ -17,7 +17,7 @@ def _measurement_figure(summary, key: str, error_key: str, label: str):
     n = np.array([row["n"] for row in rows])
     values = np.array([row[key] for row in rows])
     errors = np.array([row[error_key] or 0.0 for row in rows])
-    figure, axis = _figure((7.2, 4.6))
+    figure, axis = new_figure((7.2, 4.6))
     axis.errorbar(np.log(n), values, yerr=errors, fmt="o", ms=4, color="black", capsize=2,
                   label=label, zorder=5)
     return figure, axis, rows, n, values, errors, np.geomspace(n.min(), n.max(), 400)
@@ -26,7 +26,7 @@ def _measurement_figure(summary, key: str, error_key: str, label: str):
 def plot_study_spectrum(summary):
     r"""Kernel eigenvalues $\mu_j$ against $j$, with the resolution thresholds $1/n$ of the
     ladder: a mode counts once $n\mu_j > 1$."""
-    figure, axis = _figure((6.4, 4.2))
+    figure, axis = new_figure((6.4, 4.2))
     eigenvalues = summary.get("kernel_eigenvalues")
     if eigenvalues:
         values = np.asarray(eigenvalues)

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_save_figure, atomic_write_json, atomic_write_text
-from ._analysis import _geometric_values, summarize
+from ._analysis import geometric_values, summarize
 from ._config import StudyConfig, study_config
 from ._cutoff import add_cutoff_columns, cutoff_form, sample_cutoffs
 from ._guards import checkpoint_errors
-from ._inner_weights import _posterior_inner_weight_size, _quenched_prior_average
-from ._kernel import _kernel_eigenvalues, _spectrum_for_ladder
+from ._inner_weights import posterior_inner_weight_size, quenched_prior_average
+from ._kernel import prior_kernel_eigenvalues, spectrum_for_ladder
 from ._report import render_report
 
 SUMMARY_JSON = "summary.json"
@@ -50,10 +50,10 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     model = card_model.model
     if config.cutoff_modes:
         cutoff_form(config, model)  # refuse a model without a mode basis before any work
-    eigenvalues, rank_cap, floor = _kernel_eigenvalues(model, config.kmax)
-    eigenvalues, floor, spectrum_source = _spectrum_for_ladder(model, eigenvalues, floor,
-                                                               rank_cap, config.ladder.n_max)
-    geometric = _geometric_values(card_model.card)
+    eigenvalues, rank_cap, floor = prior_kernel_eigenvalues(model, config.kmax)
+    eigenvalues, floor, spectrum_source = spectrum_for_ladder(model, eigenvalues, floor,
+                                                              rank_cap, config.ladder.n_max)
+    geometric = geometric_values(card_model.card)
 
     checkpoint = out / "checkpoint"
     sampler_settings = {**dataclasses.asdict(config.sampler), "progress": progress}
@@ -72,12 +72,12 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     result.save(out / "sampling")
     cutoffs = sample_cutoffs(config, model, out, sampler_settings, restart=restart)
 
-    quenched = _quenched_prior_average(model, np.asarray(result.n_ladder),
-                                       seed=config.sampler.seed)
+    quenched = quenched_prior_average(model, np.asarray(result.n_ladder),
+                                      seed=config.sampler.seed)
     summary = summarize(config, card_model, result, eigenvalues, rank_cap, geometric, quenched,
                         eigenvalue_floor=floor)
     summary["kernel_eigenvalues_source"] = spectrum_source
-    sizes = _posterior_inner_weight_size(model, result)
+    sizes = posterior_inner_weight_size(model, result)
     if sizes is not None:
         for row, size in zip(summary["rungs"], sizes, strict=True):
             row["posterior_mean_abs_w"] = float(size)

@@ -3,7 +3,6 @@
 Pure mathematics (exact rationals, numpy float64 and mpmath); never imports the samplers.
 """
 
-from . import exact as exact
 from ._effective import LogPowerFit as LogPowerFit
 from ._effective import MultiplicityFit as MultiplicityFit
 from ._effective import crossover_n as crossover_n

@@ -35,95 +35,22 @@ Which models have one, and how it is computed (all vectorized over an array of $
 * $\min(|x|, |y|)$: $Z = \int_0^\infty 4\phi_s(t)\operatorname{erfc}(t/(s\sqrt2))
   e^{-nt}dt$ (the law of $\min(|x|,|y|)$), in $\log t$.
 
-Everything else raises `ExactReferenceUnavailable` naming the reason.
+Here the mathematics, as functions of numbers and arrays; `efftheory.exact` dispatches on
+the model class (`efftheory._exact_references`), and everything else raises
+`ExactReferenceUnavailable` naming the reason.
 """
 
 import math
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.special
 
-from .._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel, _columns
-from .._measures import fourier_basis, hermite_basis, legendre_basis
-from .._mode_coordinates import ModeCoordinateModel
-from .._mode_models import FreeFieldModel, ScaleMixtureModel
-from .._models import CollapsedNetworkModel, NetworkModel
-from .._toy_models import MinAbsModel, NormalCrossingModel, RegularModel
-from ._effective import free_free_energy, free_learning_coefficient
-
-__all__ = ["ExactReferenceUnavailable", "free_energy", "learning_coefficient"]
-
-# Models whose Z(n) is that of the cutoff loss L_K: the mode-coordinate model's (u, w)
-# posterior is the raw cutoff posterior's image, with the same Z(n).
-_CUTOFF_MODELS = (CutoffNetworkModel, CollapsedCutoffNetworkModel, ModeCoordinateModel)
+__all__ = ["circle_rule", "cutoff_kernel", "gram_kernel", "kernel_rule", "min_abs_reference",
+           "network_reference", "normal_crossing_reference", "scale_mixture_reference"]
 
 _LOG_STEP = 0.05
-
-
-class ExactReferenceUnavailable(ValueError):
-    """No exact $Z(n)$ is known (or implemented) for this model; the message says why."""
-
-
-def free_energy(model, n) -> np.ndarray | float:
-    r"""Exact $F(n) = -\log Z(n)$ (with $L_0$ subtracted) for `model`, shaped like `n`."""
-    return _evaluate(model, n)[0]
-
-
-def learning_coefficient(model, n) -> np.ndarray | float:
-    r"""Exact $\lambda(n) = dF/d\log n = n E_n[L - L_0]$ for `model`, shaped like `n`."""
-    return _evaluate(model, n)[1]
-
-
-def has_exact_reference(model) -> bool:
-    """Whether `free_energy` / `learning_coefficient` can be computed for `model`."""
-    try:
-        _method(model)
-    except ExactReferenceUnavailable:
-        return False
-    return True
-
-
-def _evaluate(model, n):
-    method = _method(model)
-    n_array = np.asarray(n, dtype=np.float64)
-    if not np.all(np.isfinite(n_array)) or np.any(n_array <= 0):
-        raise ValueError("n must be finite and > 0.")
-    flat = n_array.reshape(-1)
-    energy, coefficient = method(model, flat)
-    energy, coefficient = energy.reshape(n_array.shape), coefficient.reshape(n_array.shape)
-    if n_array.ndim == 0:
-        return float(energy), float(coefficient)
-    return energy, coefficient
-
-
-def _method(model) -> Callable:
-    if isinstance(model, FreeFieldModel):
-        return _free_field
-    if isinstance(model, RegularModel):
-        return _regular
-    if isinstance(model, ScaleMixtureModel):
-        return _scale_mixture
-    if isinstance(model, NormalCrossingModel):
-        active = [k for k in model.exponents if k > 0]
-        if len(active) > 2:
-            raise ExactReferenceUnavailable(
-                f"normal crossing with {len(active)} active variables: only up to two are "
-                "integrated exactly (nested 1-D quadrature).")
-        return _normal_crossing
-    if isinstance(model, MinAbsModel):
-        return _min_abs
-    if isinstance(model, NetworkModel | CollapsedNetworkModel | CutoffNetworkModel
-                  | CollapsedCutoffNetworkModel | ModeCoordinateModel):
-        _check_network(model)
-        return _network
-    raise ExactReferenceUnavailable(
-        f"no exact free energy is known for {type(model).__name__}: exact references exist "
-        "for the free field and scale-mixture mode models, regular and normal-crossing "
-        "models (<= 2 active variables), min(|x|,|y|), and two-layer networks (full or "
-        "mode-cutoff) of width 1 or 2 learning zero.")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -150,21 +77,6 @@ def _from_terms(weights, factor, integrand):
     return -np.log(partition), np.sum(weights * factor * integrand, axis=-1) / partition
 
 
-# ----------------------------------------------------------------------- closed forms
-
-
-def _free_field(model, n):
-    eigenvalues = np.asarray(model.eigenvalues)
-    return (np.asarray(free_free_energy(n, eigenvalues)),
-            np.asarray(free_learning_coefficient(n, eigenvalues)))
-
-
-def _regular(model, n):
-    eigenvalues = np.asarray(model.curvatures) * model.prior_scale**2
-    return (np.asarray(free_free_energy(n, eigenvalues)),
-            np.asarray(free_learning_coefficient(n, eigenvalues)))
-
-
 # ------------------------------------------------------------------------ scale mixture
 
 
@@ -183,9 +95,12 @@ def _gamma_mode(shape: float, mean: float, n):
     return _from_terms(weights, (1.0 + scaled) ** -0.5, 0.5 * scaled / (1.0 + scaled))
 
 
-def _scale_mixture(model, n):
+def scale_mixture_reference(n, shapes, means):
+    r"""$F(n)$ and $\lambda(n)$ at a flat array `n` of the scale mixture
+    $Z = \prod_j E_{s_j}[(1 + ns_j)^{-1/2}]$, $s_j \sim \mathrm{Gamma}(\alpha_j,
+    \text{mean } \mu_j)$ (`shapes` $\alpha$, `means` $\mu$)."""
     energy, coefficient = np.zeros_like(n), np.zeros_like(n)
-    for shape, mean in zip(np.asarray(model.shapes), np.asarray(model.eigenvalues), strict=True):
+    for shape, mean in zip(shapes, means, strict=True):
         mode_energy, mode_coefficient = _gamma_mode(float(shape), float(mean), n)
         energy, coefficient = energy + mode_energy, coefficient + mode_coefficient
     return energy, coefficient
@@ -205,9 +120,12 @@ def _power_expectation(exponent: int, scale: float, c):
     return decay @ weights, (c[..., None] * power * decay) @ weights
 
 
-def _normal_crossing(model, n):
-    active = [k for k in model.exponents if k > 0]
-    scale = model.prior_scale
+def normal_crossing_reference(n, active, scale: float):
+    r"""$F(n)$ and $\lambda(n)$ at a flat array `n` for $L = \prod_i w_i^{2k_i}$ over the
+    one or two `active` exponents $k_i > 0$, $w_i \sim N(0, s^2)$: nested 1-D rules."""
+    if not 1 <= len(active) <= 2:
+        raise ValueError(f"normal_crossing_reference integrates one or two active variables, "
+                         f"got {len(active)}.")
     if len(active) == 1:
         factor, derivative = _power_expectation(active[0], scale, n)
         return -np.log(factor), derivative / factor
@@ -223,8 +141,10 @@ def _normal_crossing(model, n):
 # ----------------------------------------------------------------------------- min |x|
 
 
-def _min_abs(model, n):
-    scale = model.prior_scale
+def min_abs_reference(n, scale: float):
+    r"""$F(n)$ and $\lambda(n)$ at a flat array `n` for $L = \min(|x|, |y|)$ with
+    $x, y \sim N(0, s^2)$: $Z = \int_0^\infty 4\phi_s(t)\operatorname{erfc}(t/(s\sqrt2))
+    e^{-nt}dt$, in $\log t$."""
     y, step = _log_grid(math.log(scale), -40.0, math.log(12.0))
     t = np.exp(y)
     density = 4.0 * np.exp(-t**2 / (2 * scale**2)) / math.sqrt(2 * math.pi * scale**2) * \
@@ -235,25 +155,6 @@ def _min_abs(model, n):
 
 
 # ---------------------------------------------------------------------------- networks
-
-
-def _check_network(model):
-    network = model.network
-    reasons = []
-    if network.width > 2:
-        reasons.append(f"width {network.width} > 2 (the collapsed integral is "
-                       f"{network.width * network.input_dim}-dimensional)")
-    if getattr(model, "target", None) is not None:
-        reasons.append("a nonzero target")
-    if network.bias:
-        reasons.append("biases")
-    if network.width == 2 and network.input_dim > 1:
-        reasons.append(f"width 2 with {network.input_dim}-dimensional inputs")
-    if reasons:
-        raise ExactReferenceUnavailable(
-            "no exact reference for this network: " + ", ".join(reasons) + ". Exact Z(n) "
-            "is computed for widths 1 and 2 learning zero without bias (width 2: "
-            "one-dimensional inputs).")
 
 
 def _line_rule(measure_name: str, half_width: float = 10.0):
@@ -272,6 +173,28 @@ def _line_rule(measure_name: str, half_width: float = 10.0):
     else:
         weights = weights / 2.0
     return nodes, weights
+
+
+def circle_rule():
+    r"""The 2048-point trapezoid rule in $t$ on the circle: angles and weights."""
+    return 2 * np.pi * np.arange(2048) / 2048, np.full(2048, 1 / 2048)
+
+
+def kernel_rule(measure_name: str, kmax: int = 0):
+    r"""The rule for $E_q$ over the inputs of units with modes up to $k_{max}$:
+    the basis coordinates (the angle $t$ on the circle, else $x$), the inputs $x$ fed to
+    $\sigma(wx)$ (units at angle 0 on the circle: $\cos t$) and the weights.
+
+    On the line, Gauss–Legendre panels (`measure_name` ``"gaussian"``: on $[-X, X]$,
+    $X = \max(10, 2\sqrt{k_{max}} + 8)$ rounded up to a multiple of 0.5, beyond which
+    $h_k\,\phi$ is below rounding); on the circle, `circle_rule`.
+    """
+    if measure_name == "circle":
+        angles, weights = circle_rule()
+        return angles, np.cos(angles), weights
+    nodes, weights = _line_rule(measure_name, max(10.0, math.ceil(
+        2 * (2.0 * math.sqrt(kmax) + 8.0)) / 2))
+    return nodes, nodes, weights
 
 
 def _gram_entry(function, nodes, weights, first, second):
@@ -293,33 +216,19 @@ def _gram_kernel(function, first, second, nodes, weights):
     return (function(first[:, None] * nodes) * function(second[:, None] * nodes)) @ weights
 
 
-def _full_kernel(network):
-    r"""$(w_1, w_2) \mapsto E_q[\sigma(w_1x)\sigma(w_2x)]$ (circle: units at angle 0)."""
-    function = network.activation.function
-    if network.measure.name == "circle":
-        angles = 2 * np.pi * np.arange(2048) / 2048
-        nodes, weights = np.cos(angles), np.full(2048, 1 / 2048)
-    else:
-        nodes, weights = _line_rule(network.measure.name)
-    return lambda first, second: _gram_entry(function, nodes, weights, first, second)
+def gram_kernel(function, inputs, weights):
+    r"""$(w_1, w_2) \mapsto E_q[\sigma(w_1x)\sigma(w_2x)]$ by the rule (`inputs`,
+    `weights`) of `kernel_rule`; `function` is $\sigma$."""
+    return lambda first, second: _gram_entry(function, inputs, weights, first, second)
 
 
-def _cutoff_kernel(model):
-    r"""$(w_1, w_2) \mapsto \sum_{k\in\mathcal K} c_k(w_1)c_k(w_2)$ over the kept modes
-    (circle: cosine and sine of each kept harmonic, units at angle 0)."""
-    network, kept = model.network, model.kept_modes
-    measure = network.measure.name
-    if measure == "circle":
-        angles = 2 * np.pi * np.arange(2048) / 2048
-        nodes = np.cos(angles)
-        basis = np.asarray(fourier_basis(jnp.asarray(angles), max(kept))) / 2048
-    else:
-        nodes, weights = _line_rule(measure, max(10.0, math.ceil(
-            2 * (2.0 * math.sqrt(max(kept)) + 8.0)) / 2))
-        family = hermite_basis if measure == "gaussian" else legendre_basis
-        basis = weights[:, None] * np.asarray(family(jnp.asarray(nodes), max(kept)))
-    projection = jnp.asarray(basis[:, _columns(network.measure, kept)])
-    function, nodes = network.activation.function, jnp.asarray(nodes)
+def cutoff_kernel(function, inputs, projection):
+    r"""$(w_1, w_2) \mapsto \sum_{k\in\mathcal K} c_k(w_1)c_k(w_2)$ over the kept modes,
+    $c_k(w) = \sum_q \sigma(wx_q)P_{qk}$ with `projection` $P_{qk} = \omega_q e_k$ at the
+    nodes of `kernel_rule` (circle: cosine and sine of each kept harmonic, units at
+    angle 0)."""
+    projection = jnp.asarray(projection)
+    nodes = jnp.asarray(inputs)
 
     def coefficients(w):
         flat = np.asarray(w, float).ravel()
@@ -343,7 +252,7 @@ def _coefficient_kernel(function, w, nodes, projection):
 _NETWORK_TOLERANCE = 1e-5
 
 
-def _truncation_bound(model, n, log_partition):
+def _truncation_bound(n, log_partition, kernel, width, input_dim, scale, variance):
     r"""An upper bound on the relative error of $Z(n)$ from the grids' ends (docstring).
 
     Width 1: the left-out prior mass $P$ (integrand $\le 1$) over $Z(n)$. Width 2: in every
@@ -352,25 +261,32 @@ def _truncation_bound(model, n, log_partition):
     probability ($\le 2\cdot e^{-20}\sqrt{2/\pi}$ near the origin, $4\cdot 12\,e^{-36}
     \sqrt{2/\pi}$ at the ends in $t$) times the width-1 partition function $Z_1(n)$.
     """
-    network = model.network
-    dim, scale = network.input_dim, network.weight_scale
-    if network.width == 1:
-        mass = (scipy.special.gammainc(dim / 2, math.exp(-80.0 / dim) / 2)
-                + scipy.special.gammaincc(dim / 2, 72.0))
+    if width == 1:
+        mass = (scipy.special.gammainc(input_dim / 2, math.exp(-80.0 / input_dim) / 2)
+                + scipy.special.gammaincc(input_dim / 2, 72.0))
         return mass * np.exp(log_partition)
-    kernel = (_cutoff_kernel(model) if isinstance(model, _CUTOFF_MODELS)
-              else _full_kernel(network))
     radius, weights = _radial_rule(1, scale)
-    diagonal = network.readout_variance * kernel(radius, radius)
+    diagonal = variance * kernel(radius, radius)
     single = np.array([np.sum(weights / np.sqrt(1.0 + value * diagonal)) for value in n])
     factor = math.sqrt(2.0 / math.pi) * (2.0 * math.exp(-20.0) + 48.0 * math.exp(-36.0))
     tails = 2 * math.erfc(12.0 / math.sqrt(2.0))
     return (factor * single + tails) * np.exp(log_partition)
 
 
-def _network(model, n):
-    energy, coefficient = _network_terms(model, n)
-    bound = _truncation_bound(model, n, energy)
+def network_reference(n, kernel, *, width: int, input_dim: int, weight_scale: float,
+                      readout_variance: float):
+    r"""$F(n)$ and $\lambda(n)$ at a flat array `n` of a two-layer network of width 1 or 2
+    learning zero without bias: $Z = E_w[\det(I + n s_a^2 G(w))^{-1/2}]$ with
+    $G_{ij} = $ `kernel`$(w_i, w_j)$ (`gram_kernel` or `cutoff_kernel`),
+    $w \sim N(0, s_w^2 I_d)$ (width 2: $d = 1$).
+
+    Raises ValueError at an $n$ where the grids' ends bound the relative error of $Z(n)$
+    by more than $10^{-5}$ (module docstring).
+    """
+    energy, coefficient = _network_terms(n, kernel, width, input_dim, weight_scale,
+                                         readout_variance)
+    bound = _truncation_bound(n, energy, kernel, width, input_dim, weight_scale,
+                              readout_variance)
     if np.any(bound > _NETWORK_TOLERANCE):
         bad = bound > _NETWORK_TOLERANCE
         trusted = n[~bad]
@@ -384,14 +300,9 @@ def _network(model, n):
     return energy, coefficient
 
 
-def _network_terms(model, n):
-    network = model.network
-    variance = network.readout_variance
-    scale = network.weight_scale
-    cutoff = isinstance(model, _CUTOFF_MODELS)
-    kernel = _cutoff_kernel(model) if cutoff else _full_kernel(network)
-    if network.width == 1:
-        radius, weights = _radial_rule(network.input_dim, scale)
+def _network_terms(n, kernel, width, input_dim, scale, variance):
+    if width == 1:
+        radius, weights = _radial_rule(input_dim, scale)
         gram = kernel(radius, radius)
         scaled = n[:, None] * variance * gram[None, :]
         return _from_terms(weights, (1.0 + scaled) ** -0.5, 0.5 * scaled / (1.0 + scaled))

@@ -4,8 +4,8 @@ r"""A seconds-long sweep run: replica-exchange NUTS on a scaled normal crossing.
 function of its JSON config (seed included) that writes `summary.json` into `out_dir`. It
 samples $L = c\,w_1^2 w_2^2$ with $N(0, 1)$ priors, whose learning coefficient tends to
 $\lambda = 1/2$ with multiplicity 2 (Watanabe 2009, *Algebraic Geometry and Statistical
-Learning Theory*, Thm. 6.1), over a small ladder. Tests and examples use it where the study
-runner would be too slow.
+Learning Theory*, Thm. 6.1), over a small ladder. The sweep tests use it (through
+`sweep_runs`) where the study runner would be too slow.
 """
 
 import warnings
@@ -17,9 +17,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._io import atomic_write_json
-from ._partition import PartitionFunction, standard_normal_log_prior
-from ._types import Float, Key, Position, Scalar
+from efftheory._io import atomic_write_json
+from efftheory._partition import PartitionFunction, standard_normal_log_prior
+from efftheory._types import Float, Key, Position, Scalar
+from efftheory.sampling import SamplingWarning, geometric_ladder, sample
 
 _SETTINGS = {"coefficient": 1.0, "n_min": 1.0, "n_max": 100.0, "rungs": 3, "chains": 2,
              "warmup": 50, "draws": 50, "seed": 0}
@@ -53,8 +54,6 @@ def demo_run(config: Mapping, out_dir: str | Path) -> dict:
     `chains`, `warmup`, `draws`, `seed`. Writes and returns the summary: the ladder,
     $\\hat\\lambda(n)$ with its MCSE, $F(n)$ by thermodynamic integration, and diagnostics.
     """
-    from .sampling import SamplingWarning, geometric_ladder, sample
-
     unknown = set(config) - set(_SETTINGS)
     if unknown:
         raise ValueError(f"demo_run does not know {sorted(unknown)}; its settings are "
