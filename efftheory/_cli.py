@@ -21,7 +21,7 @@ def _version() -> str:
 
 
 def _spectrum(arguments) -> int:
-    from ._spectrum import spectrum, write_spectrum
+    from .modes._spectrum import spectrum, write_spectrum
 
     precision = arguments.precision
     if precision not in ("auto", "float64"):

@@ -11,12 +11,12 @@ import numpy as np
 
 from ._energies import TargetNetwork
 from ._kept_modes import mode_columns
-from ._measures import CircleMeasure, GaussianMeasure, hermite_recurrence, legendre_recurrence
 from ._networks import TwoLayerNetwork
 from ._partition import QuadratureError
-from ._quadrature import mode_trapezoid
 from ._quadrature_choice import DEFAULT_MAX_NODES, QuadratureChoice, validate_n_max
 from ._types import Array, Float
+from .modes._measures import CircleMeasure, GaussianMeasure, hermite_recurrence, legendre_recurrence
+from .modes._quadrature import mode_trapezoid
 
 
 class ModeProjection(eqx.Module):
@@ -30,7 +30,7 @@ class ModeProjection(eqx.Module):
 def mode_projection(network: TwoLayerNetwork, kept: tuple[int, ...],
                     num_nodes: int) -> ModeProjection:
     """The projection onto the `kept` modes with `num_nodes` nodes (not jittable):
-    trapezoid rule for Gaussian inputs (`efftheory._quadrature.mode_trapezoid`), the
+    trapezoid rule for Gaussian inputs (`efftheory.modes._quadrature.mode_trapezoid`), the
     measure's own rule otherwise (trapezoid in $t$ on the circle, Gauss–Legendre on the
     interval)."""
     measure, kmax = network.measure, max(kept)
@@ -52,7 +52,7 @@ def mode_projection(network: TwoLayerNetwork, kept: tuple[int, ...],
 
 
 def _three_term_numpy(x, kmax, coefficients, start):
-    r"""$\sqrt{\omega_q}e_k(x_q)$ by the recurrence of `efftheory._measures.weighted_basis`
+    r"""$\sqrt{\omega_q}e_k(x_q)$ by the recurrence of `efftheory.modes._measures.weighted_basis`
     (in NumPy: built once per model, so nothing is compiled per node count)."""
     alpha, beta = coefficients
     columns = [start, alpha[0] * x * start] if kmax >= 1 else [start]

@@ -29,10 +29,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._measures import CircleMeasure, GaussianMeasure, weighted_basis
 from ._networks import TwoLayerNetwork
-from ._quadrature import gaussian_trapezoid
 from ._types import Array, Float, Position, Scalar
+from .modes._measures import CircleMeasure, GaussianMeasure, weighted_basis
+from .modes._quadrature import gaussian_trapezoid
 
 
 class TargetNetwork(eqx.Module):

@@ -6,9 +6,9 @@ float64 at the prior's typical weight, and the basis columns that hold them.
 import jax.numpy as jnp
 import numpy as np
 
-from ._measures import CircleMeasure, GaussianMeasure
-from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
+from .modes._measures import CircleMeasure, GaussianMeasure
+from .modes._modes import mode_coefficients
 
 # A kept coefficient is resolved when its float64 error bound is below this times |c_k|.
 _RESOLUTION_RTOL = 1e-3

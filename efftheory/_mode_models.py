@@ -34,11 +34,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._models import ModeAmplitudesUnavailable
-from ._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
-from ._quadrature import normal_trapezoid
 from ._types import Array, Float, Key, Position, Scalar
+from .modes._modes import mode_coefficients
+from .modes._quadrature import normal_trapezoid
 
 DEFAULT_EIGENVALUE_FLOOR = 1e-13
 MAX_SHAPE = 1e8

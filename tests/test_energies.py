@@ -6,9 +6,9 @@ import pytest
 import efftheory as et
 from efftheory._energies import gram_matrix, loss_rule
 from efftheory._models import NetworkModel
-from efftheory._modes import mode_coefficients
 from efftheory._networks import TwoLayerNetwork
 from efftheory._quadrature_choice import QuadratureError, choose_num_nodes, tempered_energy_error
+from efftheory.modes._modes import mode_coefficients
 
 
 @pytest.mark.parametrize("activation", ["tanh", "erf"])
@@ -114,7 +114,7 @@ def test_folded_rule_gives_the_same_loss_and_kernel(activation, bias, folded):
     network = TwoLayerNetwork(width=5, activation=activation, measure="gaussian", bias=bias)
     rule = loss_rule(network, 64)
     assert (rule.points.shape[0] == 32) == folded
-    nodes, log_weights = et._quadrature.gaussian_trapezoid(64)
+    nodes, log_weights = et.modes._quadrature.gaussian_trapezoid(64)
     plain = et._energies.LossRule(False, 64, jnp.asarray(nodes)[:, None],
                                   jnp.exp(0.5 * jnp.asarray(log_weights)))
     for seed in range(3):

@@ -53,7 +53,7 @@ def spectrum_for_ladder(model, eigenvalues, floor, rank_cap, n_max: float):
 def precise_kernel_eigenvalues(model, needed: int):
     """The model's kernel eigenvalues in arbitrary precision (`efftheory.theory.
     kernel_eigenvalues`), or None where that computation does not apply."""
-    from .._measures import GaussianMeasure
+    from ..modes._measures import GaussianMeasure
     from ..theory import kernel_eigenvalues
 
     network = two_layer_network_of(model)

@@ -1,4 +1,4 @@
-"""Figures of a mode spectrum (`efftheory._spectrum`); a study's are in `efftheory.study`."""
+"""Figures of a mode spectrum (`efftheory.modes._spectrum`); a study's are in `efftheory.study`."""
 
 import math
 

@@ -1,6 +1,6 @@
-r"""Mode coefficients at arbitrary precision: the rules of `efftheory._quadrature` in
+r"""Mode coefficients at arbitrary precision: the rules of `efftheory.modes._quadrature` in
 fixed-point integer arithmetic carrying $P$ digits plus guard bits, activations by mpmath
-at $P + 10$ digits, and the circle by the trapezoid rule in $t$. See `efftheory._modes`
+at $P + 10$ digits, and the circle by the trapezoid rule in $t$. See `efftheory.modes._modes`
 for the rules, their accuracy and the error bounds.
 """
 

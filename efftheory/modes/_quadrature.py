@@ -1,8 +1,8 @@
 r"""Quadrature rules built inside efftheory, in one place (the input measures' own rules,
-Gauss–Hermite, Gauss–Legendre and the trapezoid in $t$, are `efftheory._measures`').
+Gauss–Hermite, Gauss–Legendre and the trapezoid in $t$, are `efftheory.modes._measures`').
 
 * Rules for mode coefficients, realizable in float64 or at any precision (see
-  `efftheory._modes` for how each measure is integrated and why). They are chosen from
+  `efftheory.modes._modes` for how each measure is integrated and why). They are chosen from
   the activation's analytic structure so that their discretization error is below the
   working precision: trapezoid on the line for analytic activations (error
   $O(e^{-2\pi d/h})$ for a strip of half-width $d$; Trefethen & Weideman 2014, SIAM

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.special
 
-from ._types import Array, Float, Key
+from .._types import Array, Float, Key
 
 
 class Quadrature(NamedTuple):

@@ -1,5 +1,5 @@
-r"""Mode coefficients in float64 (JAX): each rule of `efftheory._quadrature` projected onto
-the basis by its three-term recurrence, and the circle by an FFT. See `efftheory._modes`
+r"""Mode coefficients in float64 (JAX): each rule of `efftheory.modes._quadrature` projected onto
+the basis by its three-term recurrence, and the circle by an FFT. See `efftheory.modes._modes`
 for the rules, their accuracy and the error bounds.
 """
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
+from .._io import atomic_save_figure, atomic_write_json, atomic_write_text
 from ._activations import get_activation
 from ._fit import fit_decay
-from ._io import atomic_save_figure, atomic_write_json, atomic_write_text
 from ._measures import check_kmax, get_measure
 from ._modes import check_weights, mode_coefficients, predicted_decay
 from ._quadrature import decay_rate
