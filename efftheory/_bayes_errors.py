@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import logsumexp
 
-from ._empirical import EmpiricalNetworkModel
+from .models._empirical import EmpiricalNetworkModel
 from .sampling import SamplingResult
 from .sampling._estimators import mean_and_mcse
 

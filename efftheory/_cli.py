@@ -143,7 +143,7 @@ def _run(arguments) -> int:
 
 
 def _models(arguments) -> int:
-    from ._cards import format_model_table, list_models
+    from .models._cards import format_model_table, list_models
 
     if arguments.json:
         print(json.dumps(list_models(), indent=2, default=str))
@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from ._quadrature_choice import QuadratureError
+    from .models._quadrature_choice import QuadratureError
 
     arguments = build_parser().parse_args(argv)
     try:

@@ -32,10 +32,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._card_model import CardModel
-from ._models import NonlinearTemperingError
-from ._partition import PartitionFunction
 from ._types import Key, Position, Scalar
+from .models._card_model import CardModel
+from .models._models import NonlinearTemperingError
+from .models._partition import PartitionFunction
 from .sampling import SamplingResult, sample
 
 DEFAULT_GAMMA = 1.0

@@ -143,7 +143,7 @@ def sweep(
                          "values.")
     # Resolve here too, so that a wrong path fails before any worker starts.
     resolve_run_function(run_fn)
-    from ._registry import portable_registrations
+    from .models._registry import portable_registrations
 
     registrations = portable_registrations(
         (config.get("card") for config in configs if isinstance(config.get("card"), str)),

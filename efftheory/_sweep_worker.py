@@ -46,7 +46,7 @@ def execute_run(run_fn: RunFunction | str | None, config: dict, run_dir: str,
     if (folder / DONE_FILE).exists():
         return 0.0
     if registrations:
-        from ._registry import restore_registrations
+        from .models._registry import restore_registrations
 
         restore_registrations(registrations)
     atomic_write_json(folder / CONFIG_FILE, config)

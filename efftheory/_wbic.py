@@ -38,10 +38,10 @@ import math
 
 import numpy as np
 
-from ._card_model import CardModel
 from ._local import tempering_ladder
-from ._models import NonlinearTemperingError
-from ._partition import PartitionFunction
+from .models._card_model import CardModel
+from .models._models import NonlinearTemperingError
+from .models._partition import PartitionFunction
 from .sampling import SamplingResult, sample
 
 

@@ -81,7 +81,7 @@ def test_theory_imports_nothing_from_the_rest_of_the_package(module):
 
 def test_the_import_check_sees_relative_imports():
     imported = _package_imports(PACKAGE / "sampling" / "_api.py")
-    assert {"efftheory._partition", "efftheory.sampling._tempering",
+    assert {"efftheory.models._partition", "efftheory.sampling._tempering",
             "efftheory.sampling._persistence"} <= imported
 
 

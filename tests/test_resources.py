@@ -3,7 +3,6 @@
 import pytest
 
 import efftheory as et
-from efftheory import _cards
 from efftheory._resources import (
     MEMORY_LIMIT_VARIABLE,
     ResourceError,
@@ -11,6 +10,7 @@ from efftheory._resources import (
     parse_bytes,
     study_memory_terms,
 )
+from efftheory.models import _cards
 from efftheory.study._guards import load_study_model
 
 

@@ -15,7 +15,7 @@ modes $k \ge 2$ vanish; for $\sigma(z) - \sigma(-z)$ linear in $z$ (softplus, ge
 odd modes $k \ge 3$ vanish. (Each parity fact follows from $e_k(-x) = (-1)^k e_k(x)$ for a
 symmetric measure; on the circle from $t \mapsto t + \pi$.) With biases nothing vanishes
 identically and $\mathcal K = \{0, \dots, K - 1\}$. On the circle a mode is a harmonic $k$:
-its cosine and sine amplitudes are both kept ($E_k$ of `efftheory._energies.mode_energies`).
+its cosine and sine amplitudes are both kept ($E_k$ of `efftheory.models._energies.mode_energies`).
 
 **Raw weights** (`CutoffNetworkModel`): position $(a, w, b)$ as `NetworkModel`, energy
 $L_K$. **Collapsed readout** (`CollapsedCutoffNetworkModel`): with target zero,
@@ -32,7 +32,7 @@ a $K \times K$ log-determinant, with the tempering interface of `CollapsedNetwor
 
 The coefficients are projections $u_k = \sum_q \omega_q f_\theta(x_q) e_k(x_q)$ with the
 measure's own rule (Gauss–Hermite, trapezoid in $t$, Gauss–Legendre); its size $Q$ is
-chosen like the full loss's (`efftheory._quadrature_choice.choose_num_nodes`): the smallest
+chosen like the full loss's (`efftheory.models._quadrature_choice.choose_num_nodes`): the smallest
 $Q = Q_0 2^j$ with $10\max|L_{K,Q} - L_{K,2Q}| \le 10^{-3}/n_{max}$ over 16 prior draws.
 $K$ must not exceed the modes float64 resolves at the prior's typical weight
 $|w| = s_w$ (`mode_coefficients` error bound below $10^{-3}|c_k|$); beyond it $L_K$ would
@@ -43,6 +43,7 @@ add rounding noise, not modes, and construction raises with the largest usable $
 import equinox as eqx
 import jax.numpy as jnp
 
+from .._types import Array, Float, Key, Position, Scalar
 from ._cutoff_projection import (
     ModeProjection,
     choose_cutoff_nodes,
@@ -60,7 +61,6 @@ from ._models import (
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
 from ._quadrature_choice import DEFAULT_MAX_NODES, QuadratureChoice
-from ._types import Array, Float, Key, Position, Scalar
 
 
 class CutoffNetworkModel(PartitionFunction):

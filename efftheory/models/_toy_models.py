@@ -25,10 +25,10 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.special
 
+from .._types import Array, Float, Key, Position, Scalar
+from .._validation import positive_float, positive_int
 from ._models import ModeAmplitudesUnavailable
 from ._partition import PartitionFunction
-from ._types import Array, Float, Key, Position, Scalar
-from ._validation import positive_float, positive_int
 
 
 class _GaussianPriorModel(PartitionFunction):

@@ -1,14 +1,14 @@
 r"""The modes a mode cutoff keeps: the first $K$ mode indices that do not vanish
-identically for the activation (parity, see `efftheory._cutoff_models`), resolved in
+identically for the activation (parity, see `efftheory.models._cutoff_models`), resolved in
 float64 at the prior's typical weight, and the basis columns that hold them.
 """
 
 import jax.numpy as jnp
 import numpy as np
 
+from ..modes._measures import CircleMeasure, GaussianMeasure
+from ..modes._modes import mode_coefficients
 from ._networks import TwoLayerNetwork
-from .modes._measures import CircleMeasure, GaussianMeasure
-from .modes._modes import mode_coefficients
 
 # A kept coefficient is resolved when its float64 error bound is below this times |c_k|.
 _RESOLUTION_RTOL = 1e-3

@@ -1,4 +1,5 @@
-r"""Choosing the number of quadrature nodes $Q$ of the population loss (`efftheory._energies`).
+r"""Choosing the number of quadrature nodes $Q$ of the population loss
+(`efftheory.models._energies`).
 
 The number of nodes $Q$ (and, for Mehler, the number of modes $K = Q/2$) is chosen by
 `choose_num_nodes` so that the quadrature error matters nowhere the posterior lives up to
@@ -43,10 +44,10 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
+from .._types import Key
 from ._energies import TargetNetwork, gram_factor, gram_matrix, loss_rule, uses_mehler_form
 from ._networks import TwoLayerNetwork
 from ._partition import QuadratureError
-from ._types import Key
 
 DEFAULT_MAX_NODES = 4096
 

@@ -29,10 +29,10 @@ from jax.flatten_util import ravel_pytree
 from numpyro import handlers
 from numpyro.distributions import biject_to
 
+from .._types import Key, Position, Scalar
+from .._validation import positive_int
 from ._function_model import check_position_functions
 from ._partition import NumPyroModelError, PartitionFunction
-from ._types import Key, Position, Scalar
-from ._validation import positive_int
 
 
 class NumPyroModel(PartitionFunction):

@@ -11,6 +11,8 @@ from collections.abc import Callable
 import jax.numpy as jnp
 import numpy as np
 
+from ..theory import _exact as exact_math
+from ..theory import free_free_energy, free_learning_coefficient
 from ._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel
 from ._kept_modes import mode_columns
 from ._mode_coordinates import ModeCoordinateModel
@@ -18,8 +20,6 @@ from ._mode_models import FreeFieldModel, ScaleMixtureModel
 from ._models import CollapsedNetworkModel, NetworkModel
 from ._partition import ExactReferenceUnavailable
 from ._toy_models import MinAbsModel, NormalCrossingModel, RegularModel
-from .theory import _exact as exact_math
-from .theory import free_free_energy, free_learning_coefficient
 
 __all__ = ["ExactReferenceUnavailable", "free_energy", "has_exact_reference",
            "learning_coefficient"]

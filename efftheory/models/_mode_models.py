@@ -33,12 +33,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._types import Array, Float, Key, Position, Scalar
+from ..modes._modes import mode_coefficients
+from ..modes._quadrature import normal_trapezoid
 from ._models import ModeAmplitudesUnavailable
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
-from ._types import Array, Float, Key, Position, Scalar
-from .modes._modes import mode_coefficients
-from .modes._quadrature import normal_trapezoid
 
 DEFAULT_EIGENVALUE_FLOOR = 1e-13
 MAX_SHAPE = 1e8

@@ -1,5 +1,5 @@
 r"""The projection onto a cutoff's kept modes, $u_k = \sum_q \omega_q f_\theta(x_q)
-e_k(x_q)$, and the choice of its size $Q$ (see `efftheory._cutoff_models`).
+e_k(x_q)$, and the choice of its size $Q$ (see `efftheory.models._cutoff_models`).
 """
 
 import math
@@ -9,14 +9,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._types import Array, Float
+from ..modes._measures import (
+    CircleMeasure,
+    GaussianMeasure,
+    hermite_recurrence,
+    legendre_recurrence,
+)
+from ..modes._quadrature import mode_trapezoid
 from ._energies import TargetNetwork
 from ._kept_modes import mode_columns
 from ._networks import TwoLayerNetwork
 from ._partition import QuadratureError
 from ._quadrature_choice import DEFAULT_MAX_NODES, QuadratureChoice, validate_n_max
-from ._types import Array, Float
-from .modes._measures import CircleMeasure, GaussianMeasure, hermite_recurrence, legendre_recurrence
-from .modes._quadrature import mode_trapezoid
 
 
 class ModeProjection(eqx.Module):

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from ._types import Key, Position, Scalar, ScalarLike
+from .._types import Key, Position, Scalar, ScalarLike
 
 
 class PartitionFunction(eqx.Module):

@@ -1,11 +1,12 @@
 """Reading a card file: its TOML checked field by field against the schema
-(`efftheory._card_schema`), errors naming the file and the field."""
+(`efftheory.models._card_schema`), errors naming the file and the field."""
 
 import re
 import tomllib
 from fractions import Fraction
 from pathlib import Path
 
+from ..theory import _rlct
 from ._card_schema import (
     BUILDERS,
     CATALOGUE,
@@ -21,7 +22,6 @@ from ._registry import (
     is_builder_path,
     resolve_builder,
 )
-from .theory import _rlct
 
 
 def _fail(path, field, message):

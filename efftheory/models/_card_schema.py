@@ -1,12 +1,13 @@
 """What a model card may say: its types, the built-in builders with the parameters each
 takes (types, ranges, defaults), and the catalogue of learning coefficients a known value
-may be recomputed from. The card format is described in `efftheory._cards`."""
+may be recomputed from. The card format is described in `efftheory.models._cards`."""
 
 import dataclasses
 import math
 from fractions import Fraction
 from typing import Any
 
+from ..theory import _rlct
 from ._cutoff_models import CollapsedCutoffNetworkModel, CutoffNetworkModel
 from ._empirical import EmpiricalNetworkModel, data_key
 from ._mode_coordinates import ModeCoordinateModel
@@ -16,7 +17,6 @@ from ._networks import SCALINGS, DeepLinearNetwork, TwoLayerNetwork
 from ._partition import ModelCardError as ModelCardError
 from ._quadrature_choice import DEFAULT_MAX_NODES
 from ._toy_models import MinAbsModel, NormalCrossingModel, PolynomialMachine, RegularModel
-from .theory import _rlct
 
 
 @dataclasses.dataclass(frozen=True)

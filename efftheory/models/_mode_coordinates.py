@@ -69,16 +69,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._linalg import factored_gaussian_log_density
+from .._types import Array, Float, Key, Position, Scalar
 from ._cutoff_models import CutoffNetworkModel
 from ._cutoff_projection import ModeProjection
 from ._energies import TargetNetwork
 from ._kept_modes import mode_columns
-from ._linalg import factored_gaussian_log_density
 from ._models import ModeAmplitudesUnavailable, inner_weight_log_prior
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
 from ._quadrature_choice import DEFAULT_MAX_NODES, QuadratureChoice
-from ._types import Array, Float, Key, Position, Scalar
 
 Parametrization = Literal["whitened", "amplitudes"]
 PARAMETRIZATIONS: tuple[str, ...] = ("whitened", "amplitudes")

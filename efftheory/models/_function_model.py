@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._types import Key, Position, Scalar
+from .._validation import positive_int
 from ._partition import PartitionFunction
-from ._types import Key, Position, Scalar
-from ._validation import positive_int
 
 
 class FunctionModel(PartitionFunction):

@@ -21,7 +21,7 @@ A card (``models/<name>.toml`` in the repository, shipped in the wheel as
     available = true                 # whether efftheory.exact has lambda(n) for this model
     reason = "why not, or how"
 
-A card for your own model names its builder by import path instead (`efftheory._registry`);
+A card for your own model names its builder by import path instead (`efftheory.models._registry`);
 ``num_params``, ``source`` and ``[exact]`` are then optional, and ``[parameters]`` are passed
 to the builder as keyword arguments, checked against its signature::
 
@@ -68,7 +68,9 @@ def _card_directories() -> list[Path]:
             directories.append(Path(str(packaged)))
     except (ModuleNotFoundError, TypeError):
         pass
-    repository = Path(__file__).resolve().parent.parent / "models"
+    # The repository's models/ folder (a source checkout), two levels above this file:
+    # efftheory/models/ is this package, not the cards.
+    repository = Path(__file__).resolve().parents[2] / "models"
     if repository.is_dir():
         directories.append(repository)
     return directories

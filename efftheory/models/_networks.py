@@ -22,10 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._types import Array, Float, Key, Position, Scalar
-from ._validation import positive_float, positive_int
-from .modes._activations import Activation, get_activation
-from .modes._measures import InputMeasure, get_measure
+from .._types import Array, Float, Key, Position, Scalar
+from .._validation import positive_float, positive_int
+from ..modes._activations import Activation, get_activation
+from ..modes._measures import InputMeasure, get_measure
 
 Scaling = Literal["standard", "ntk", "mean_field"]
 SCALINGS: tuple[str, ...] = ("standard", "ntk", "mean_field")

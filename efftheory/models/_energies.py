@@ -19,7 +19,7 @@ $$L = \sum_k E_k, \qquad E_k = \tfrac12\sum_{ij}\tilde a_i\tilde a_j\,c_k(r_i, b
   c_k(r_j, b_j)\,\rho_{ij}^k .$$
 
 The number of nodes $Q$ (and, for Mehler, the number of modes $K = Q/2$) is chosen by
-`choose_num_nodes` (`efftheory._quadrature_choice`).
+`choose_num_nodes` (`efftheory.models._quadrature_choice`).
 """
 
 import math
@@ -29,10 +29,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._types import Array, Float, Position, Scalar
+from ..modes._measures import CircleMeasure, GaussianMeasure, weighted_basis
+from ..modes._quadrature import gaussian_trapezoid
 from ._networks import TwoLayerNetwork
-from ._types import Array, Float, Position, Scalar
-from .modes._measures import CircleMeasure, GaussianMeasure, weighted_basis
-from .modes._quadrature import gaussian_trapezoid
 
 
 class TargetNetwork(eqx.Module):

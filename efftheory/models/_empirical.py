@@ -33,13 +33,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._types import Array, Float, Key, Position, Scalar
+from .._validation import positive_int
 from ._energies import TargetNetwork
 from ._models import NetworkModel, validate_target
 from ._networks import TwoLayerNetwork
 from ._partition import PartitionFunction
 from ._quadrature_choice import DEFAULT_MAX_NODES
-from ._types import Array, Float, Key, Position, Scalar
-from ._validation import positive_int
 
 
 class EmpiricalNetworkModel(PartitionFunction):

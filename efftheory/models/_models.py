@@ -3,7 +3,7 @@ r"""Network models as partition functions: raw weights, collapsed readout, deep 
 Every class here is a `PartitionFunction`, so one sampler serves all of them.
 
 **Raw weights** (`NetworkModel`): position $\theta = (a, w, b)$, energy the exact
-population loss by quadrature (`efftheory._energies`), prior the network's Gaussian prior.
+population loss by quadrature (`efftheory.models._energies`), prior the network's Gaussian prior.
 
 **Collapsed readout** (`CollapsedNetworkModel`, see Concepts): with target zero the loss is the
 quadratic form $L = \tfrac12 a^\top G(w) a$, $G_{ij} = E_q[\sigma(w_i\cdot x + b_i)
@@ -35,6 +35,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._linalg import (
+    factored_half_logdet,
+    factored_logdet_parts,
+    spd_logdet,
+    spd_logdet_and_inverse,
+)
+from .._types import Array, Float, Key, Position, Scalar, ScalarLike
 from ._energies import (
     LossRule,
     TargetNetwork,
@@ -47,12 +54,6 @@ from ._energies import (
     uses_mehler_form,
 )
 from ._energies import population_loss as network_population_loss
-from ._linalg import (
-    factored_half_logdet,
-    factored_logdet_parts,
-    spd_logdet,
-    spd_logdet_and_inverse,
-)
 from ._networks import DeepLinearNetwork, TwoLayerNetwork
 from ._partition import ModeAmplitudesUnavailable, NonlinearTemperingError, PartitionFunction
 from ._quadrature_choice import (
@@ -64,7 +65,6 @@ from ._quadrature_choice import (
     test_draws,
     validate_n_max,
 )
-from ._types import Array, Float, Key, Position, Scalar, ScalarLike
 
 
 def validate_target(network: TwoLayerNetwork, target: TargetNetwork | None):
@@ -166,7 +166,7 @@ class NetworkModel(PartitionFunction):
         return self.network.sample_prior(key)
 
     def mode_amplitudes(self, position: Position, kmax: int) -> Float[Array, " modes"]:
-        r"""$u_k(\theta)$, $k = 0..k_{max}$ (see `efftheory._energies.mode_amplitudes`)."""
+        r"""$u_k(\theta)$, $k = 0..k_{max}$ (see `efftheory.models._energies.mode_amplitudes`)."""
         try:
             return mode_amplitudes(self.network, position, kmax, self.rule.num_nodes)
         except ValueError as error:
@@ -268,8 +268,9 @@ class CollapsedNetworkModel(CollapsedReadoutModel):
     $T_n$ comes from Cholesky of the formed $I + ns_a^2G$ while that is accurate to
     `n_max` (about twice as fast), else from QR of $[\sqrt{ns_a^2}\,\Phi; I]$ with
     $G = \Phi^\top\Phi$, whose rounding grows like $\sqrt n$ instead of $n$
-    (`efftheory._quadrature_choice`, "Factored kernels"); ``factored`` says which. At width 128
-    this moves the trustworthy $n$ from $1.9\cdot10^9$ to $3.6\cdot10^{15}$ at $Q = 256$.
+    (`efftheory.models._quadrature_choice`, "Factored kernels"); ``factored`` says which. At
+    width 128 this moves the trustworthy $n$ from $1.9\cdot10^9$ to $3.6\cdot10^{15}$ at
+    $Q = 256$.
     """
 
     network: TwoLayerNetwork
