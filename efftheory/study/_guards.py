@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .._resources import check_study_memory
 from .._validation import check_int, check_number
 from ..sampling._config import Ladder, SamplerSettings
 from ._cutoff import check_cutoff_modes
+from ._resources import check_study_memory
 
 
 def load_study_model(config):

@@ -33,9 +33,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import logsumexp
 
-from .models._empirical import EmpiricalNetworkModel
-from .sampling import SamplingResult
-from .sampling._estimators import mean_and_mcse
+from ..models._empirical import EmpiricalNetworkModel
+from ._estimators import mean_and_mcse
+from ._result import SamplingResult
 
 # Gauss-Hermite nodes for the label noise: the integrand is smooth and grows like eps^2.
 _NOISE_NODES = 48

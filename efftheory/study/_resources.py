@@ -17,6 +17,8 @@ import math
 import os
 import re
 
+from ._inner_weights import QUENCHED_DRAWS
+
 MEMORY_LIMIT_VARIABLE = "EFFTHEORY_MAX_MEMORY"
 #: Fraction of physical memory a study may plan to use when no limit is set.
 DEFAULT_MEMORY_FRACTION = 0.5
@@ -103,8 +105,6 @@ def study_memory_terms(config, builder: str, parameters: dict, *,
     fewest nodes ever chosen stand in (a lower bound). `num_params` is the built model's
     size (a user model's, which its parameters do not tell).
     """
-    from .study._inner_weights import QUENCHED_DRAWS
-
     rungs = config.ladder.num_rungs
     if num_params is None:
         num_params = parameter_count(builder, parameters)

@@ -38,11 +38,12 @@ import math
 
 import numpy as np
 
+from ..models._card_model import CardModel
+from ..models._models import NonlinearTemperingError
+from ..models._partition import PartitionFunction
+from ._api import sample
 from ._local import tempering_ladder
-from .models._card_model import CardModel
-from .models._models import NonlinearTemperingError
-from .models._partition import PartitionFunction
-from .sampling import SamplingResult, sample
+from ._result import SamplingResult
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -117,7 +118,7 @@ def wbic(
 
     Samples a ladder from the prior ($n = 0$) through $n/\log n$ and $n$ (both rungs
     exactly; `rungs_per_decade` rungs per decade between them, see
-    `efftheory._local.tempering_ladder`) with `efftheory.sample`, and returns a `WBIC`:
+    `efftheory.sampling._local.tempering_ladder`) with `efftheory.sample`, and returns a `WBIC`:
     the criterion at $n/\log n$ with its MCSE, $\log n\cdot\hat\lambda(n/\log n)$ as the
     estimate of $F(n)$ (see the module docstring for how the two relate and why they part
     on singular models), and $F(n)$ by thermodynamic integration over the same ladder. `n`

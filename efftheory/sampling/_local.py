@@ -32,11 +32,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._types import Key, Position, Scalar
-from .models._card_model import CardModel
-from .models._models import NonlinearTemperingError
-from .models._partition import PartitionFunction
-from .sampling import SamplingResult, sample
+from .._types import Key, Position, Scalar
+from ..models._card_model import CardModel
+from ..models._models import NonlinearTemperingError
+from ..models._partition import PartitionFunction
+from ._api import sample
+from ._result import SamplingResult
 
 DEFAULT_GAMMA = 1.0
 # A trained point as any array the model's parameters flatten to: numpy, JAX or a list.
