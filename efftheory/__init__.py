@@ -21,10 +21,6 @@ with _warnings.catch_warnings():
 
 from . import sampling as sampling
 from . import theory as theory
-from ._sweep import SweepError as SweepError
-from ._sweep import SweepResult as SweepResult
-from ._sweep import read_sweep as read_sweep
-from ._sweep import sweep as sweep
 from .models import CardModel as CardModel
 from .models import CollapsedCutoffNetworkModel as CollapsedCutoffNetworkModel
 from .models import CollapsedNetworkModel as CollapsedNetworkModel
@@ -96,5 +92,9 @@ from .study import PRESETS as PRESETS
 from .study import StudyConfig as StudyConfig
 from .study import run_study as run_study
 from .study import study_config as study_config
+from .sweeps import SweepError as SweepError
+from .sweeps import SweepResult as SweepResult
+from .sweeps import read_sweep as read_sweep
+from .sweeps import sweep as sweep
 
 __version__ = "0.1.0"

@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="machine-readable output")
     models.set_defaults(handler=_models)
 
-    from ._sweep_cli import add_sweep_parser
+    from .sweeps._cli import add_sweep_parser
 
     add_sweep_parser(commands)
     return parser

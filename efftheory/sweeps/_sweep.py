@@ -24,9 +24,9 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_text
-from ._sweep_grid import expand_grid, run_id
-from ._sweep_worker import (
+from .._io import atomic_write_text
+from ._grid import expand_grid, run_id
+from ._worker import (
     CONFIG_FILE,
     DONE_FILE,
     SUMMARY_FILE,
@@ -143,7 +143,7 @@ def sweep(
                          "values.")
     # Resolve here too, so that a wrong path fails before any worker starts.
     resolve_run_function(run_fn)
-    from .models._registry import portable_registrations
+    from ..models._registry import portable_registrations
 
     registrations = portable_registrations(
         (config.get("card") for config in configs if isinstance(config.get("card"), str)),

@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from ._grid import expand_grid
 from ._sweep import SweepError, sweep
-from ._sweep_grid import expand_grid
 
 
 def read_grid_file(path: str | os.PathLike) -> dict:

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ._io import atomic_write_json
-from ._sweep_grid import config_hash
+from .._io import atomic_write_json
+from ._grid import config_hash
 
 DEFAULT_RUN = "efftheory:run_study"
 # Run functions that moved; grid files written for an older efftheory still name them.
@@ -46,7 +46,7 @@ def execute_run(run_fn: RunFunction | str | None, config: dict, run_dir: str,
     if (folder / DONE_FILE).exists():
         return 0.0
     if registrations:
-        from .models._registry import restore_registrations
+        from ..models._registry import restore_registrations
 
         restore_registrations(registrations)
     atomic_write_json(folder / CONFIG_FILE, config)
