@@ -21,7 +21,7 @@ def _version() -> str:
 
 
 def _spectrum(arguments) -> int:
-    from ._spectrum import spectrum, write_spectrum
+    from .modes._spectrum import spectrum, write_spectrum
 
     precision = arguments.precision
     if precision not in ("auto", "float64"):
@@ -143,7 +143,7 @@ def _run(arguments) -> int:
 
 
 def _models(arguments) -> int:
-    from ._cards import format_model_table, list_models
+    from .models._cards import format_model_table, list_models
 
     if arguments.json:
         print(json.dumps(list_models(), indent=2, default=str))
@@ -210,14 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="machine-readable output")
     models.set_defaults(handler=_models)
 
-    from ._sweep_cli import add_sweep_parser
+    from .sweeps._cli import add_sweep_parser
 
     add_sweep_parser(commands)
     return parser
 
 
 def main(argv=None) -> int:
-    from ._quadrature_choice import QuadratureError
+    from .models._quadrature_choice import QuadratureError
 
     arguments = build_parser().parse_args(argv)
     try:

@@ -3,11 +3,11 @@ r"""The collapsed energy by Cholesky of the formed kernel against QR of its node
 $T_n(w) = \tfrac12\log\det(I + ns_a^2G)$, $G = \Phi^\top\Phi$, two ways
 (`efftheory._linalg`): Cholesky of the formed $I + ns_a^2G$, whose rounding of $G$ costs
 every unresolved direction $\sim\epsilon n\|G\|$, and QR of $[\sqrt{ns_a^2}\Phi; I]$,
-whose rounding grows like $\sqrt n$ (`efftheory._quadrature_choice`, "Factored kernels"). For one
-card (default the flagship, width 128) this reports, in one process:
+whose rounding grows like $\sqrt n$ (`efftheory.models._quadrature_choice`, "Factored
+kernels"). For one card (default the flagship, width 128) this reports, in one process:
 
 * the trustworthy n of each route at each node count in `--nodes` (the largest n with
-  stated energy error $\le 10^{-3}$, `efftheory._quadrature_choice.assess_num_nodes`);
+  stated energy error $\le 10^{-3}$, `efftheory.models._quadrature_choice.assess_num_nodes`);
 * milliseconds per batched value-and-gradient of the potential over `--lanes` positions
   (one lane = one rung x chain), and the largest difference of $T_n$ and of
   $\hat\lambda$'s integrand between the routes at those positions, n from 1 to `--n-max`.
@@ -28,8 +28,8 @@ from flagship_geometry import timed
 
 import efftheory as et
 from efftheory._io import atomic_write_json, atomic_write_text
-from efftheory._models import CollapsedNetworkModel
-from efftheory._quadrature_choice import assess_num_nodes, test_draws
+from efftheory.models._models import CollapsedNetworkModel
+from efftheory.models._quadrature_choice import assess_num_nodes, test_draws
 
 
 class _CholeskyRoute(CollapsedNetworkModel):

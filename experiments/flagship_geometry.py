@@ -31,7 +31,7 @@ import numpy as np
 import efftheory as et
 from efftheory._io import atomic_write_json, atomic_write_text
 from efftheory._linalg import spd_logdet
-from efftheory._quadrature import gaussian_trapezoid
+from efftheory.modes._quadrature import gaussian_trapezoid
 
 
 def timed(function, *arguments, repeats: int = 10) -> float:

@@ -56,8 +56,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import efftheory as et  # noqa: E402
-from efftheory._exact_references import ExactReferenceUnavailable  # noqa: E402
 from efftheory._io import atomic_save_figure, atomic_write_json, atomic_write_text  # noqa: E402
+from efftheory.models._exact_references import ExactReferenceUnavailable  # noqa: E402
 
 CARD = "learning-zero-small"
 Z_AGREE = 3.0  # |difference| <= 3 combined MCSE counts as agreement

@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from efftheory._io import atomic_write_json
-from efftheory._partition import PartitionFunction, standard_normal_log_prior
 from efftheory._types import Float, Key, Position, Scalar
+from efftheory.models._partition import PartitionFunction, standard_normal_log_prior
 from efftheory.sampling import SamplingWarning, geometric_ladder, sample
 
 _SETTINGS = {"coefficient": 1.0, "n_min": 1.0, "n_max": 100.0, "rungs": 3, "chains": 2,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from efftheory import exact
-from efftheory._card_parsing import catalogue_value
-from efftheory._cards import (
+from efftheory.models._card_parsing import catalogue_value
+from efftheory.models._cards import (
     ModelCardError,
     card_paths,
     format_model_table,
@@ -16,7 +16,7 @@ from efftheory._cards import (
     load_card_model,
     load_model,
 )
-from efftheory._models import ModeAmplitudesUnavailable
+from efftheory.models._models import ModeAmplitudesUnavailable
 
 REQUIRED = {"learning-zero-256", "learning-zero-small", "learning-zero-circle", "regular-10",
             "normal-crossing-w1w2", "rrr-main-even", "rrr-main-odd", "rrr-wide-output",

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import efftheory as et
-from efftheory._exact_references import ExactReferenceUnavailable
+from efftheory.models._exact_references import ExactReferenceUnavailable
 
 
 @pytest.fixture(scope="module")

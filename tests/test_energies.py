@@ -4,11 +4,15 @@ import numpy as np
 import pytest
 
 import efftheory as et
-from efftheory._energies import gram_matrix, loss_rule
-from efftheory._models import NetworkModel
-from efftheory._modes import mode_coefficients
-from efftheory._networks import TwoLayerNetwork
-from efftheory._quadrature_choice import QuadratureError, choose_num_nodes, tempered_energy_error
+from efftheory.models._energies import gram_matrix, loss_rule
+from efftheory.models._models import NetworkModel
+from efftheory.models._networks import TwoLayerNetwork
+from efftheory.models._quadrature_choice import (
+    QuadratureError,
+    choose_num_nodes,
+    tempered_energy_error,
+)
+from efftheory.modes._modes import mode_coefficients
 
 
 @pytest.mark.parametrize("activation", ["tanh", "erf"])
@@ -114,16 +118,16 @@ def test_folded_rule_gives_the_same_loss_and_kernel(activation, bias, folded):
     network = TwoLayerNetwork(width=5, activation=activation, measure="gaussian", bias=bias)
     rule = loss_rule(network, 64)
     assert (rule.points.shape[0] == 32) == folded
-    nodes, log_weights = et._quadrature.gaussian_trapezoid(64)
-    plain = et._energies.LossRule(False, 64, jnp.asarray(nodes)[:, None],
+    nodes, log_weights = et.modes._quadrature.gaussian_trapezoid(64)
+    plain = et.models._energies.LossRule(False, 64, jnp.asarray(nodes)[:, None],
                                   jnp.exp(0.5 * jnp.asarray(log_weights)))
     for seed in range(3):
         position = network.sample_prior(jax.random.PRNGKey(seed))
         np.testing.assert_allclose(gram_matrix(network, rule, position),
                                    gram_matrix(network, plain, position), rtol=1e-13,
                                    atol=1e-15)
-        np.testing.assert_allclose(et._energies.population_loss(network, rule, position),
-                                   et._energies.population_loss(network, plain, position),
+        np.testing.assert_allclose(et.models._energies.population_loss(network, rule, position),
+                                   et.models._energies.population_loss(network, plain, position),
                                    rtol=1e-13)
 
 
@@ -131,7 +135,7 @@ def test_gram_derivatives_match_plain_autodiff():
     # The Gram matrix's custom JVP (one product in reverse mode) against autodiff of h.T @ h,
     # first and second order.
     hidden = jax.random.normal(jax.random.PRNGKey(3), (9, 4))
-    shipped = lambda h: jnp.sum(jnp.sin(et._energies._symmetric_gram(h)) ** 2)  # noqa: E731
+    shipped = lambda h: jnp.sum(jnp.sin(et.models._energies._symmetric_gram(h)) ** 2)  # noqa: E731
     plain = lambda h: jnp.sum(jnp.sin(h.T @ h) ** 2)  # noqa: E731
     np.testing.assert_allclose(jax.grad(shipped)(hidden), jax.grad(plain)(hidden), rtol=1e-12)
     np.testing.assert_allclose(jax.hessian(shipped)(hidden), jax.hessian(plain)(hidden),

@@ -7,11 +7,16 @@ import scipy.special
 
 import efftheory as et
 from efftheory import exact
-from efftheory._energies import gram_matrix
-from efftheory._mode_models import FreeFieldModel, ScaleMixtureModel
-from efftheory._models import CollapsedNetworkModel, NetworkModel
-from efftheory._networks import TwoLayerNetwork
-from efftheory._toy_models import MinAbsModel, NormalCrossingModel, PolynomialMachine, RegularModel
+from efftheory.models._energies import gram_matrix
+from efftheory.models._mode_models import FreeFieldModel, ScaleMixtureModel
+from efftheory.models._models import CollapsedNetworkModel, NetworkModel
+from efftheory.models._networks import TwoLayerNetwork
+from efftheory.models._toy_models import (
+    MinAbsModel,
+    NormalCrossingModel,
+    PolynomialMachine,
+    RegularModel,
+)
 
 SAMPLE_SIZES = np.array([1.0, 10.0, 100.0, 1e3])
 

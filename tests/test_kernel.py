@@ -18,7 +18,7 @@ def spectrum():
 
 
 def test_agrees_with_float64_mode_basis_where_it_is_converged(spectrum):
-    from efftheory._mode_models import prior_mode_statistics
+    from efftheory.models._mode_models import prior_mode_statistics
 
     network = et.load_model("learning-zero-small").network
     # The mode-basis eigenvalues carry a truncation error in k_max (the Hermite expansion of

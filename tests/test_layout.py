@@ -1,4 +1,5 @@
-"""The package's shape (issue 14): small modules, and a theory that stands on its own."""
+"""The package's shape (issue 14): small modules, a theory that stands on its own, and
+floors that follow the data flow, each importing only from the floors below it."""
 
 import ast
 from pathlib import Path
@@ -81,8 +82,74 @@ def test_theory_imports_nothing_from_the_rest_of_the_package(module):
 
 def test_the_import_check_sees_relative_imports():
     imported = _package_imports(PACKAGE / "sampling" / "_api.py")
-    assert {"efftheory._partition", "efftheory.sampling._tempering",
+    assert {"efftheory.models._partition", "efftheory.sampling._tempering",
             "efftheory.sampling._persistence"} <= imported
+
+
+#: The floors of the package, lowest first, in the order the data flows: the base modules,
+#: the theory (read by everything, reading only type aliases), the inputs (measures,
+#: activations, quadrature, mode coefficients), the models, the samplers and the estimators
+#: built on samples, the study, sweeps of studies, and the entry points.
+FLOORS = ("base", "theory", "modes", "models", "sampling", "study", "sweeps", "entry")
+#: The top level holds only these: the base (no floor below it) and the entry points.
+BASE_MODULES = {"_types", "_validation", "_io", "_linalg"}
+ENTRY_MODULES = {"__init__", "_cli"}
+
+#: Imports of a floor above the importing module's that exist today, (module, imported
+#: name) -> why. Shrink, never grow.
+KNOWN_UPWARD_IMPORTS: dict[tuple[str, str], str] = {
+    ("efftheory/sampling/_provenance.py", "efftheory.__version__"):
+        "the version of an efftheory without installed metadata is defined once, in "
+        "efftheory/__init__.py; read at call time, once the package is imported",
+}
+
+
+def _floor(name: str) -> str:
+    """The floor of an efftheory module or of a name one imports (absolute, dotted)."""
+    first = name.split(".")[1] if "." in name else "__init__"
+    if first in BASE_MODULES:
+        return "base"
+    if first in FLOORS:
+        return first
+    return "entry"  # efftheory._cli, and efftheory itself or a name its __init__ defines
+
+
+def _module_floor(module: Path) -> str:
+    parts = module.relative_to(PACKAGE).with_suffix("").parts
+    return _floor(".".join(("efftheory",) + parts))
+
+
+def test_the_top_level_holds_only_the_base_and_the_entry_points():
+    top_level = {module.stem for module in PACKAGE.glob("*.py")}
+    assert top_level == BASE_MODULES | ENTRY_MODULES, (
+        f"efftheory/ holds {sorted(top_level - BASE_MODULES - ENTRY_MODULES)}: put each "
+        "module in the subpackage of its floor (FLOORS).")
+    subpackages = {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").is_file()}
+    assert subpackages == set(FLOORS) - {"base", "entry"}, (
+        "every subpackage is a floor: add a new one to FLOORS, in its place in the data flow.")
+
+
+def test_the_floor_of_a_name():
+    assert [_floor(name) for name in (
+        "efftheory._io", "efftheory.theory", "efftheory.modes._measures",
+        "efftheory.models._cards", "efftheory.sampling", "efftheory.study._run",
+        "efftheory.sweeps._worker", "efftheory._cli", "efftheory", "efftheory.__version__")] \
+        == ["base", "theory", "modes", "models", "sampling", "study", "sweeps", "entry",
+            "entry", "entry"]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=_name)
+def test_each_floor_imports_only_from_the_floors_below_it(module):
+    floor = FLOORS.index(_module_floor(module))
+    upward = {name for name in _package_imports(module) if FLOORS.index(_floor(name)) > floor}
+    known = {name for path, name in KNOWN_UPWARD_IMPORTS if path == _name(module)}
+    assert upward <= known, (
+        f"{_name(module)} (floor {FLOORS[floor]!r}) imports {sorted(upward - known)} from a "
+        f"floor above it (floors, lowest first: {FLOORS}): move what it needs down, or the "
+        "module up.")
+    assert known <= upward, (
+        f"{_name(module)} no longer imports {sorted(known - upward)}: drop it from "
+        "KNOWN_UPWARD_IMPORTS.")
 
 
 def _is_module(name: str) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from efftheory._linalg import factored_half_logdet, spd_logdet, spd_logdet_and_inverse
-from efftheory._quadrature_choice import _kernel_change, _qr_rounding
+from efftheory.models._quadrature_choice import _kernel_change, _qr_rounding
 
 
 def _spd_batch(size, dim, seed=0):

@@ -20,7 +20,7 @@ import pytest
 from scipy import integrate, special, stats
 
 import efftheory
-from efftheory._local import tempering_ladder
+from efftheory.sampling._local import tempering_ladder
 
 ignore_sampling_warnings = pytest.mark.filterwarnings(
     "ignore::efftheory.sampling.SamplingWarning")

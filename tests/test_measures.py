@@ -6,7 +6,7 @@ import pytest
 import scipy.special
 
 import efftheory as et
-from efftheory._measures import fourier_basis, hermite_basis, legendre_basis, weighted_basis
+from efftheory.modes._measures import fourier_basis, hermite_basis, legendre_basis, weighted_basis
 
 
 @pytest.mark.parametrize("name, num_nodes, kmax", [("gaussian", 900, 400), ("uniform", 900, 400),
@@ -65,7 +65,7 @@ def test_gauss_legendre_weights_to_full_precision():
     # scipy's own weights are off by ~4e-11 relative at 200 nodes; ours match 30 digits.
     import mpmath
 
-    from efftheory._measures import gauss_legendre
+    from efftheory.modes._measures import gauss_legendre
 
     nodes, weights = gauss_legendre(200)
     with mpmath.workdps(30):

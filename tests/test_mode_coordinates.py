@@ -14,7 +14,7 @@ import scipy.stats
 
 import efftheory as et
 from efftheory._linalg import factored_gaussian_log_density
-from efftheory._mode_coordinates import _triangular_factor
+from efftheory.models._mode_coordinates import _triangular_factor
 
 PARAMETRIZATIONS = ("whitened", "amplitudes")
 

@@ -60,3 +60,28 @@ def test_fingerprints_of_older_runs_still_match():
     }
     for fingerprint, model in recorded.items():
         assert describe_model(model)["fingerprint"] == fingerprint, type(model).__name__
+
+
+def test_a_run_folder_from_before_the_subpackages_resumes(tmp_path):
+    """A record names a model's class, never its module, and the fingerprint prints no
+    module either: moving the models into `efftheory.models` (issue 14) leaves older run
+    folders valid. The records below are verbatim what efftheory wrote when these classes
+    were `efftheory._models.NetworkModel` and so on."""
+    network = et.TwoLayerNetwork(2, "tanh", "gaussian")
+    model = et.NetworkModel(network, n_max=1e3)
+    folder = tmp_path / "run"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        result = et.sample(model, LADDER, checkpoint_dir=folder, **TINY)
+        (folder / "model.json").write_text(json.dumps(
+            {"class": "NetworkModel", "num_params": 4, "kind": "python",
+             "fingerprint": "3b88817eef17d0a300bb595c57d9cabd"}, indent=2))
+        np.testing.assert_array_equal(et.resume(folder, model).energy, result.energy)
+    recorded = {
+        "c61e33110d93f16dc600a12f21cb4a0c": et.CollapsedNetworkModel(network, n_max=1e3),
+        "514834bf14f9693c4a387559e0b0fbf9": et.CutoffNetworkModel(network, 3, n_max=1e3),
+        "07ce9e49600d91812e73d83785ddd93f": et.FreeFieldModel(np.ones(5) / 2),
+    }
+    for fingerprint, other in recorded.items():
+        assert describe_model(other)["fingerprint"] == fingerprint, type(other).__name__
+        assert "module" not in describe_model(other)

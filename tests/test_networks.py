@@ -4,11 +4,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from efftheory._energies import TargetNetwork
-from efftheory._mode_models import FreeFieldModel, ScaleMixtureModel
-from efftheory._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
-from efftheory._networks import DeepLinearNetwork, TwoLayerNetwork
-from efftheory._toy_models import MinAbsModel, NormalCrossingModel, PolynomialMachine, RegularModel
+from efftheory.models._energies import TargetNetwork
+from efftheory.models._mode_models import FreeFieldModel, ScaleMixtureModel
+from efftheory.models._models import CollapsedNetworkModel, DeepLinearModel, NetworkModel
+from efftheory.models._networks import DeepLinearNetwork, TwoLayerNetwork
+from efftheory.models._toy_models import (
+    MinAbsModel,
+    NormalCrossingModel,
+    PolynomialMachine,
+    RegularModel,
+)
 
 
 def test_flat_layout_round_trip():

@@ -12,14 +12,14 @@ import pytest
 import user_models
 
 import efftheory as et
-from efftheory._cards import (
+from efftheory._cli import main
+from efftheory.models._cards import (
     ModelCardError,
     builder_parameters,
     load_card,
     load_card_model,
     load_model,
 )
-from efftheory._cli import main
 from efftheory.sampling import _api
 
 TESTS = Path(__file__).resolve().parent
@@ -209,7 +209,7 @@ def test_sweep_command_runs_a_user_card_and_a_registered_name(tmp_path, capsys):
 def test_registrations_reach_a_worker_by_their_builders_path():
     """What `sweep` hands each worker (`execute_run`) re-registers the name there by import;
     the slow test above runs it in a spawned process."""
-    from efftheory._registry import portable_registrations, restore_registrations
+    from efftheory.models._registry import portable_registrations, restore_registrations
 
     et.register_model("carried", user_models.crossing, parameters={"exponent": 2})
     carried = portable_registrations(["carried", "regular-10", "card.toml"])

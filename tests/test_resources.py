@@ -3,15 +3,15 @@
 import pytest
 
 import efftheory as et
-from efftheory import _cards
-from efftheory._resources import (
+from efftheory.models import _cards
+from efftheory.study._guards import load_study_model
+from efftheory.study._resources import (
     MEMORY_LIMIT_VARIABLE,
     ResourceError,
     memory_limit,
     parse_bytes,
     study_memory_terms,
 )
-from efftheory.study._guards import load_study_model
 
 
 def test_huge_width_is_refused_before_building(monkeypatch):
@@ -44,7 +44,7 @@ def test_the_limit_can_be_raised(monkeypatch):
 
 
 def _check(config):
-    from efftheory._resources import check_study_memory
+    from efftheory.study._resources import check_study_memory
 
     parameters = {**_cards.load_card(config.card).parameters, **config.overrides}
     check_study_memory(config, "two_layer", parameters)

@@ -18,7 +18,7 @@ import pytest
 from scipy import integrate
 
 import efftheory
-from efftheory._partition import standard_normal_log_prior
+from efftheory.models._partition import standard_normal_log_prior
 from efftheory.sampling import (
     RunFolderMismatchError,
     RungLabeller,

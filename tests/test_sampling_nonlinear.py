@@ -16,7 +16,7 @@ import pytest
 import scipy.integrate
 
 import efftheory as et
-from efftheory._partition import standard_normal_log_prior
+from efftheory.models._partition import standard_normal_log_prior
 
 
 class RawProduct(et.PartitionFunction):

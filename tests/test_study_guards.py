@@ -3,8 +3,8 @@
 import pytest
 
 import efftheory as et
-from efftheory._cards import ModelCardError, card_paths, load_card
 from efftheory._cli import main
+from efftheory.models._cards import ModelCardError, card_paths, load_card
 from efftheory.study._guards import load_study_model
 
 CARDS = sorted(card_paths())

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import sweep_runs
 
-from efftheory._sweep import SweepError, read_sweep, sweep
-from efftheory._sweep_cli import add_sweep_parser
-from efftheory._sweep_grid import config_hash, expand_grid, run_id
-from efftheory._sweep_worker import DONE_FILE
+from efftheory.sweeps._cli import add_sweep_parser
+from efftheory.sweeps._grid import config_hash, expand_grid, run_id
+from efftheory.sweeps._sweep import SweepError, read_sweep, sweep
+from efftheory.sweeps._worker import DONE_FILE
 
 GRID = {"seed": [0, 1, 2, 3], "coefficient": [1.0, 2.0]}
 FIXED = {"rungs": 2, "chains": 2, "warmup": 20, "draws": 20, "n_max": 50.0}
@@ -174,7 +174,7 @@ def _alive(pid: int) -> bool:
 def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     """A SIGKILLed sweep cannot shut its pool down; its worker must notice and exit
     (issue 16: the orphan otherwise idled forever holding ~790 MB)."""
-    script = ("import sweep_runs\nfrom efftheory._sweep import sweep\n"
+    script = ("import sweep_runs\nfrom efftheory.sweeps._sweep import sweep\n"
               f"sweep({{'seed': [0]}}, sweep_runs.sleepy_run, out={str(tmp_path / 'out')!r}, "
               "workers=1)\n")
     tests = Path(__file__).parent
@@ -205,7 +205,7 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
 def test_grid_files_naming_the_old_study_path_still_resolve():
     """Grid files written before the study became a package name its old private path."""
     import efftheory
-    from efftheory._sweep_worker import resolve_run_function
+    from efftheory.sweeps._worker import resolve_run_function
 
     assert resolve_run_function("efftheory._study:run_study") is efftheory.run_study
     assert resolve_run_function(None) is efftheory.run_study

@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
 
-from .._card_model import CardModel
-from .._partition import PartitionFunction
+from ..models._card_model import CardModel
+from ..models._partition import PartitionFunction
 from . import _model_record, _persistence
 from ._arviz import az
 from ._config import SamplerConfig, validate_ladder

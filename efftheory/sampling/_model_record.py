@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from .._card_model import CardModel
+from ..models._card_model import CardModel
 
 MODEL_FILE = "model.json"
 LEGACY_PICKLE = "model.pkl"
@@ -160,8 +160,8 @@ def rebuild_model(folder: Path):
                          "from a card (or sampled without it: sample the CardModel of "
                          "efftheory.load_card_model to record the card), which cannot be "
                          "rebuilt from data; pass it as resume(path, model=...).")
-    from .._cards import card_paths, load_model
-    from .._registry import registered_model
+    from ..models._cards import card_paths, load_model
+    from ..models._registry import registered_model
 
     name = record["card"]
     known = name in card_paths() or registered_model(name) is not None

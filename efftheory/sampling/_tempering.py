@@ -28,7 +28,6 @@ import jax.numpy as jnp
 from jax.sharding import Mesh
 from numpyro.infer.hmc import HMCState, hmc
 
-from .._partition import PartitionFunction
 from .._types import (
     BoolScalar,
     IntScalar,
@@ -43,6 +42,7 @@ from .._types import (
     RungChainPositions,
     RungVector,
 )
+from ..models._partition import PartitionFunction
 from ._devices import constrain_chains
 
 # Round-trip bookkeeping: the end of the ladder a replica visited last.

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .._card_model import CardModel
-from .._card_schema import ModelCard
+from ..models._card_model import CardModel
+from ..models._card_schema import ModelCard
 from ._absent import absent_theory, drop_absent_columns
 from ._kernel import effective_crossovers, precise_kernel_eigenvalues
 

@@ -63,7 +63,7 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
     """Sample each truncation over the study's ladder: ``{K: {"learning_coefficient",
     "mcse", "kept_modes", "rhat", "ess_bulk", "divergences"}}`` (lists over the rungs)."""
     from .. import sampling
-    from .._cards import load_card_model
+    from ..models._cards import load_card_model
     from . import _results_folder
     from ._guards import checkpoint_errors
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .._resources import check_study_memory
 from .._validation import check_int, check_number
 from ..sampling._config import Ladder, SamplerSettings
 from ._cutoff import check_cutoff_modes
+from ._resources import check_study_memory
 
 
 def load_study_model(config):
@@ -27,10 +27,10 @@ def load_study_model(config):
     parameters before anything is built (`check_study_memory`), and again with the chosen
     number of quadrature nodes; a user model's, once built, from its size.
     """
-    from .._card_parsing import validate_parameters as _validate_parameters
-    from .._card_schema import ModelCardError
-    from .._cards import builder_parameters, load_card, load_card_model
-    from .._registry import is_builder_path
+    from ..models._card_parsing import validate_parameters as _validate_parameters
+    from ..models._card_schema import ModelCardError
+    from ..models._cards import builder_parameters, load_card, load_card_model
+    from ..models._registry import is_builder_path
 
     n_max = config.ladder.n_max
     if "n_max" in config.overrides and config.overrides["n_max"] != n_max:

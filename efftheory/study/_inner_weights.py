@@ -18,7 +18,7 @@ def quenched_prior_average(model, n: np.ndarray, *, seed: int):
     """
     import jax
 
-    from .._energies import gram_factor, gram_matrix
+    from ..models._energies import gram_factor, gram_matrix
 
     network, rule = getattr(model, "network", None), getattr(model, "rule", None)
     if network is None or rule is None or not hasattr(network, "readout_variance"):

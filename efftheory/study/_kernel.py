@@ -10,7 +10,7 @@ import numpy as np
 
 def two_layer_network_of(model):
     """The model's two-layer network, or None (deep linear and toy models have none)."""
-    from .._networks import TwoLayerNetwork
+    from ..models._networks import TwoLayerNetwork
 
     network = getattr(model, "network", None)
     return network if isinstance(network, TwoLayerNetwork) else None
@@ -19,7 +19,7 @@ def two_layer_network_of(model):
 def prior_kernel_eigenvalues(model, kmax: int | None):
     """Eigenvalues of the prior mode covariance (descending), the rank cap H, and the
     float64 floor below which eigenvalues were dropped (None if none were)."""
-    from .._mode_models import DEFAULT_EIGENVALUE_FLOOR, prior_mode_statistics
+    from ..models._mode_models import DEFAULT_EIGENVALUE_FLOOR, prior_mode_statistics
 
     network = two_layer_network_of(model)
     if network is None:  # the mode spectrum is a two-layer network's: no theory columns
@@ -53,7 +53,7 @@ def spectrum_for_ladder(model, eigenvalues, floor, rank_cap, n_max: float):
 def precise_kernel_eigenvalues(model, needed: int):
     """The model's kernel eigenvalues in arbitrary precision (`efftheory.theory.
     kernel_eigenvalues`), or None where that computation does not apply."""
-    from .._measures import GaussianMeasure
+    from ..modes._measures import GaussianMeasure
     from ..theory import kernel_eigenvalues
 
     network = two_layer_network_of(model)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .._plots import new_figure
+from ..modes._plots import new_figure
 
 
 def _measurement_figure(summary, key: str, error_key: str, label: str):

@@ -36,7 +36,7 @@ Which models have one, and how it is computed (all vectorized over an array of $
   e^{-nt}dt$ (the law of $\min(|x|,|y|)$), in $\log t$.
 
 Here the mathematics, as functions of numbers and arrays; `efftheory.exact` dispatches on
-the model class (`efftheory._exact_references`), and everything else raises
+the model class (`efftheory.models._exact_references`), and everything else raises
 `ExactReferenceUnavailable` naming the reason.
 """
 
