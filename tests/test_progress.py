@@ -35,3 +35,19 @@ def test_notebook_bar_without_ipywidgets_is_the_text_bar(monkeypatch):
         assert type(bar) is tqdm.std.tqdm
     finally:
         bar.close()
+
+
+def test_diagnostic_warnings_name_the_users_line():
+    """A failed diagnostic is reported once, at the user's line that started the run, not at
+    a line inside efftheory (however deep the run's frames go)."""
+    import os
+
+    import pytest
+
+    from efftheory.sampling import SamplingWarning, _diagnostics
+
+    inside = os.path.join(_diagnostics._PACKAGE, "study", "_deep.py")  # a frame of ours
+    code = compile("warn(['R-hat of the energy > 1.01'])", inside, "exec")
+    with pytest.warns(SamplingWarning) as caught:
+        exec(code, {"warn": _diagnostics.warn_diagnostics})
+    assert [os.path.abspath(record.filename) for record in caught] == [os.path.abspath(__file__)]

@@ -5,6 +5,8 @@ improved R-hat*, Bayesian Analysis 16): R-hat below 1.01 and bulk ESS of at leas
 (100 per chain for 4 chains) before trusting a mean.
 """
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -159,7 +161,22 @@ def diagnostic_messages(
     return messages
 
 
+#: The folder of the efftheory package: warnings point at the first frame outside it.
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _caller_outside_package() -> int:
+    """The `stacklevel` of the innermost frame, counting from the caller of this function,
+    whose code lies outside the efftheory package: the user's line that called
+    `efftheory.sample`, `resume` or `run_study` (however deep inside the package the warning
+    is raised), so a warning names that line rather than one of ours."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def warn_diagnostics(messages: list[str]) -> None:
+    level = _caller_outside_package()
     for message in messages:
-        # user -> sample|resume -> _run -> _assemble -> here -> warn
-        warnings.warn(message, SamplingWarning, stacklevel=5)
+        warnings.warn(message, SamplingWarning, stacklevel=level)
