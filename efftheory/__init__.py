@@ -48,8 +48,8 @@ from .models import RegularModel as RegularModel
 from .models import ScaleMixtureModel as ScaleMixtureModel
 from .models import TargetNetwork as TargetNetwork
 from .models import TwoLayerNetwork as TwoLayerNetwork
-from .models import _exact_references as exact  # noqa: F401 (the namespace efftheory.exact)
 from .models import choose_num_nodes as choose_num_nodes
+from .models import exact as exact
 from .models import format_model_table as format_model_table
 from .models import kept_modes as kept_modes
 from .models import list_models as list_models
