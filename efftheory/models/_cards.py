@@ -173,14 +173,14 @@ def load_card_model(name_or_path, **overrides) -> CardModel:
             "no mode basis (forms and mode cutoffs exist only for two-layer networks): drop "
             f"{' and '.join(mode_fields)}, or load a two-layer card such as "
             "'learning-zero-small'.")
-    parameters = card_parameters = card.parameters
+    parameters = card.parameters
+    changed = {k for k, v in overrides.items() if parameters.get(k) != v}
     if not user:  # a user builder's data_size, if it has one, is its own parameter
         _check_data_fields(card, {**parameters, **overrides})
     if overrides:
         _validate_parameters(card.builder, {**parameters, **overrides}, card.path,
                              prefix="override ")
         parameters = {**parameters, **overrides}
-        changed = {k for k, v in overrides.items() if card.parameters.get(k) != v}
         known = []
         # A data set changes L_N, not the learning coefficient of the model at its truth;
         # a user builder's parameters all change its model, as far as efftheory knows.
@@ -217,7 +217,6 @@ def load_card_model(name_or_path, **overrides) -> CardModel:
                                  f"parameters: {error}") from error
     # The card's count holds whenever the overrides change nothing but the ladder's reach
     # and quadrature (n_max, max_nodes set nodes, not parameters), so check it then too.
-    changed = {k for k, v in overrides.items() if card_parameters.get(k) != v}
     neutral = set() if user else {"n_max", "max_nodes", "data_size", "data_seed"}
     if (card.num_params is not None and not changed - neutral
             and model.num_params != card.num_params):
