@@ -62,10 +62,8 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
                    restart: bool) -> dict[int, dict]:
     """Sample each truncation over the study's ladder: ``{K: {"learning_coefficient",
     "mcse", "kept_modes", "rhat", "ess_bulk", "divergences"}}`` (lists over the rungs)."""
-    from .. import sampling
     from ..models._cards import load_card_model
-    from . import _results_folder
-    from ._guards import checkpoint_errors
+    from ._guards import sample_resumable
 
     if not config.cutoff_modes:
         return {}
@@ -76,15 +74,10 @@ def sample_cutoffs(config, model, out: Path, sampler_settings: dict, *,
     for num_modes in config.cutoff_modes:
         truncation = load_card_model(config.card, form=form, num_modes=num_modes,
                                      n_max=config.ladder.n_max, **overrides)
-        checkpoint = out / f"checkpoint-cutoff-{num_modes}"
-        try:
-            with checkpoint_errors(checkpoint):
-                result = sampling.sample(truncation, config.n_ladder,
-                                         checkpoint_dir=checkpoint,
-                                         if_exists="restart" if restart else "resume",
-                                         **{**sampler_settings, "store_positions": False})
-        except sampling.RunFolderMismatchError as error:
-            raise _results_folder.rerun_refusal(out, error.differences) from None
+        result = sample_resumable(out, f"checkpoint-cutoff-{num_modes}", truncation,
+                                  config.n_ladder,
+                                  {**sampler_settings, "store_positions": False},
+                                  restart=restart)
         measured[num_modes] = {
             "kept_modes": list(truncation.model.kept_modes),
             "learning_coefficient": [finite_or_none(v) for v in result.learning_coefficient],

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import sampling
 from .._validation import check_int, check_number
 from ..sampling._config import Ladder, SamplerSettings
 from ._cutoff import check_cutoff_modes
@@ -107,6 +108,22 @@ def _unreadable_files(folder: Path) -> list[str]:
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error):
             bad.append(str(path))
     return bad
+
+
+def sample_resumable(out: Path, name: str, model, n_ladder, settings: dict, *,
+                     restart: bool) -> "sampling.SamplingResult":
+    """`efftheory.sample` with its checkpoints in ``out/name``: a rerun with the same model
+    and settings resumes there, one with others is refused naming them (`rerun_refusal`)
+    unless `restart`, and a corrupt checkpoint is named (`checkpoint_errors`)."""
+    from ._results_folder import rerun_refusal
+
+    checkpoint = out / name
+    try:
+        with checkpoint_errors(checkpoint):
+            return sampling.sample(model, n_ladder, checkpoint_dir=checkpoint,
+                                   if_exists="restart" if restart else "resume", **settings)
+    except sampling.RunFolderMismatchError as error:
+        raise rerun_refusal(out, error.differences) from None
 
 
 @contextlib.contextmanager

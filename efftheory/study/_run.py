@@ -12,7 +12,7 @@ from .._io import atomic_save_figure, atomic_write_json, atomic_write_text
 from ._analysis import geometric_values, summarize
 from ._config import StudyConfig, study_config
 from ._cutoff import add_cutoff_columns, cutoff_form, sample_cutoffs
-from ._guards import checkpoint_errors
+from ._guards import sample_resumable
 from ._inner_weights import posterior_inner_weight_size, quenched_prior_average
 from ._kernel import prior_kernel_eigenvalues, spectrum_for_ladder
 from ._report import render_report
@@ -33,7 +33,6 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
     which discards that run; a file, an unwritable path or a non-empty folder that is not
     an efftheory results folder is refused before any work.
     """
-    from .. import sampling
     from . import _results_folder
     from ._guards import load_study_model
 
@@ -55,21 +54,15 @@ def run_study(config: StudyConfig | dict | str, out: str | os.PathLike, *,
                                                               rank_cap, config.ladder.n_max)
     geometric = geometric_values(card_model.card)
 
-    checkpoint = out / "checkpoint"
     sampler_settings = {**dataclasses.asdict(config.sampler), "progress": progress}
     if restart:
         _results_folder.discard_study(out)
     # A folder without a status (new, restarted, or from an older efftheory) is not known to
     # hold a finished study; a finished one keeps its mark unless the rerun is accepted.
     _results_folder.mark_running(out, config)
-    try:
-        with checkpoint_errors(checkpoint):
-            result = sampling.sample(card_model, config.n_ladder, checkpoint_dir=checkpoint,
-                                     if_exists="restart" if restart else "resume",
-                                     **sampler_settings)
-    except sampling.RunFolderMismatchError as error:
-        raise _results_folder.rerun_refusal(out, error.differences) from None
-    result.save(out / "sampling")
+    result = sample_resumable(out, _results_folder.CHECKPOINT, card_model, config.n_ladder,
+                              sampler_settings, restart=restart)
+    result.save(out / _results_folder.SAMPLING)
     cutoffs = sample_cutoffs(config, model, out, sampler_settings, restart=restart)
 
     quenched = quenched_prior_average(model, np.asarray(result.n_ladder),
